@@ -1,0 +1,146 @@
+"""Reads of wallets and the ledger. Nothing here locks or writes."""
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone as dt_timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from core.models import Role
+from core.money import MoneyField, format_amount
+from wallet_app.exceptions import WalletNotFound
+from wallet_app.models import SPEND_KINDS, LedgerAudit, LedgerEntry, Wallet
+
+ZERO = Decimal(0)
+
+
+def spend_day_bounds(*, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """(start, end) of the spend day containing `now`, as UTC instants. The day is the calendar
+    day in settings.WALLET_DAY_TIMEZONE, so it can be 23 or 25 hours long across DST changes."""
+    tz = ZoneInfo(settings.WALLET_DAY_TIMEZONE)
+    local_day = (now or timezone.now()).astimezone(tz).date()
+    start = datetime.combine(local_day, time.min, tzinfo=tz)
+    end = datetime.combine(local_day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)
+
+
+def _ledger_spend_since(*, wallet_id: int, since: datetime) -> Decimal:
+    total = LedgerEntry.objects.filter(wallet_id=wallet_id, kind__in=SPEND_KINDS, created_at__gte=since).aggregate(
+        total=Coalesce(Sum("amount"), ZERO, output_field=MoneyField()))["total"]
+    return -total
+
+
+def wallet_spend_today(*, wallet: Wallet, now: datetime | None = None) -> Decimal:
+    """Stakes + fees since the start of the current spend day; exact, and usually query-free.
+
+    The wallet's counter covers every spend entry since `spent_day_start`. If that is today's
+    start it is the answer; if the last spend happened before today's start, nothing was spent
+    today. Only when neither holds (WALLET_DAY_TIMEZONE changed, or clocks moved back) do we sum
+    the ledger — one indexed aggregate."""
+    start, _ = spend_day_bounds(now=now)
+    if wallet.spent_day_start == start:
+        return wallet.spent_today
+    if wallet.last_spend_at is None or wallet.last_spend_at < start:
+        return ZERO
+    return _ledger_spend_since(wallet_id=wallet.pk, since=start)
+
+
+@dataclass(frozen=True)
+class DailyLimitState:
+    spent_today: Decimal
+    remaining_today: Decimal | None
+    limit_resets_at: datetime
+
+
+def wallet_daily_state(*, wallet: Wallet, now: datetime | None = None) -> DailyLimitState:
+    now = now or timezone.now()
+    spent = wallet_spend_today(wallet=wallet, now=now)
+    _, resets_at = spend_day_bounds(now=now)
+    remaining = None if wallet.daily_limit is None else max(wallet.daily_limit - spent, ZERO)
+    return DailyLimitState(spent_today=spent, remaining_today=remaining, limit_resets_at=resets_at)
+
+
+def _is_staff(token) -> bool:
+    return token is not None and token.has_role(Role.OPERATOR)
+
+
+def wallet_get_for(*, wallet_id: int, token) -> Wallet:
+    """The wallet as seen by `token`: agents only their own (another owner's id answers
+    WalletNotFound, so ids do not leak); operators and admins any."""
+    if token is None:
+        raise WalletNotFound(details={"wallet_id": wallet_id})
+    wallets = Wallet.objects.select_related("owner").filter(pk=wallet_id)
+    if not _is_staff(token):
+        wallets = wallets.filter(owner_id=token.owner_id)
+    wallet = wallets.first()
+    if wallet is None:
+        raise WalletNotFound(details={"wallet_id": wallet_id})
+    return wallet
+
+
+def wallet_list_for(*, token, owner_username: str | None = None) -> QuerySet[Wallet]:
+    """Agents: their own wallets. Staff: every wallet, optionally of one owner."""
+    wallets = Wallet.objects.select_related("owner")
+    if not _is_staff(token):
+        return wallets.filter(owner_id=token.owner_id)
+    if owner_username:
+        wallets = wallets.filter(owner__username=owner_username)
+    return wallets
+
+
+def ledger_for(*, wallet: Wallet) -> QuerySet[LedgerEntry]:
+    """The wallet's entries, newest first (served by the (wallet, -id) index)."""
+    return LedgerEntry.objects.filter(wallet_id=wallet.pk).order_by("-id")
+
+
+def ledger_audit_latest() -> LedgerAudit | None:
+    return LedgerAudit.objects.order_by("-id").first()
+
+
+@dataclass
+class AuditResult:
+    wallets_checked: int = 0
+    entries_checked: int = 0
+    mismatch_count: int = 0
+    mismatches: list[dict] = field(default_factory=list)  # the first `max_reported` of them
+    max_reported: int = 100
+
+    @property
+    def ok(self) -> bool:
+        return self.mismatch_count == 0
+
+    def add(self, **mismatch) -> None:
+        self.mismatch_count += 1
+        if len(self.mismatches) < self.max_reported:
+            self.mismatches.append(mismatch)
+
+
+def ledger_audit(*, max_reported: int = 100) -> AuditResult:
+    """Check every wallet: balance == sum of entries, spend counter == spend since its day start,
+    and every entry's balance_after == the running sum up to it. Each check is one statement,
+    so it sees one consistent snapshot even while money moves."""
+    result = AuditResult(max_reported=max_reported)
+    spend = Q(entries__kind__in=SPEND_KINDS, entries__created_at__gte=F("spent_day_start"))
+    wallets = Wallet.objects.annotate(
+        ledger_sum=Coalesce(Sum("entries__amount"), ZERO, output_field=MoneyField()),
+        ledger_spend=Coalesce(-Sum("entries__amount", filter=spend), ZERO, output_field=MoneyField()),
+    ).values_list("pk", "balance", "ledger_sum", "spent_today", "ledger_spend").order_by("pk")
+    for pk, balance, ledger_sum, spent_today, ledger_spend in wallets.iterator(chunk_size=2000):
+        result.wallets_checked += 1
+        if balance != ledger_sum:
+            result.add(wallet_id=pk, check="balance", expected=format_amount(ledger_sum), actual=format_amount(balance))
+        if spent_today != ledger_spend:
+            result.add(wallet_id=pk, check="spent_today", expected=format_amount(ledger_spend),
+                       actual=format_amount(spent_today))
+
+    result.entries_checked = LedgerEntry.objects.count()
+    running = Window(Sum("amount"), partition_by=[F("wallet_id")], order_by=F("id").asc())
+    broken = (LedgerEntry.objects.annotate(running=running).filter(~Q(balance_after=F("running")))
+              .order_by("wallet_id", "id").values_list("wallet_id", "id", "running", "balance_after"))
+    for wallet_id, entry_id, expected, actual in broken.iterator(chunk_size=2000):
+        result.add(wallet_id=wallet_id, entry_id=entry_id, check="balance_after",
+                   expected=format_amount(expected), actual=format_amount(actual))
+    return result
