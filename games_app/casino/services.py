@@ -1,0 +1,595 @@
+"""Writes of the A2A casino: one transaction per mutating action.
+
+`casino_execute` is the single entry point for the seven mutating actions. Inside one
+`transaction.atomic()` it locks the agent's open channel, looks up the request's idempotency key
+(replaying a stored response verbatim), runs the action, checks the invariants (conservation;
+nonce = old + rounds resolved) and stores the response snapshot in `casino_requests`. Any error
+rolls everything back, except a reveal that finds its commit expired: that marks the commit
+expired, commits, and then answers COMMIT_EXPIRED.
+"""
+import hashlib
+import hmac
+import json
+import logging
+import math
+import re
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from decimal import Decimal
+from typing import Any, Callable
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from core.money import format_amount
+from core.request_context import get_request_id
+from games_app.casino import locks, rules, selectors
+from games_app.casino.addresses import to_checksum_address
+from games_app.casino.exceptions import (AnonymousChannelLimit, ChannelAlreadyExists, ChannelFundingFailed,
+                                         ChannelNotFound, CommitExpired, CommitNotFound, IdempotencyKeyInvalid,
+                                         IdempotencyKeyReused, InsufficientBalance, InvariantViolation,
+                                         MaxBetExceeded, PendingCommitExists)
+from games_app.casino.inputs import MUTATING_ACTIONS, CasinoCall
+from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats,
+                                     CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound, Game)
+
+logger = logging.getLogger(__name__)
+
+ZERO = Decimal(0)
+_HEADER_KEY = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a token owner (funded channels in scope `user:<id>`) or anonymous."""
+    owner: Any = None
+    client_ip: str | None = None
+
+    @property
+    def scope(self) -> str:
+        return f"user:{self.owner.pk}" if self.owner is not None else ANONYMOUS_SCOPE
+
+
+@dataclass
+class Outcome:
+    status: int
+    content: dict
+    replayed: bool = False
+
+
+@dataclass
+class _Result:
+    content: dict
+    channel: CasinoChannel | None
+    rounds: int = 0
+
+
+@dataclass
+class _Deferred:
+    """An error to answer only after the transaction commits (its side effect must stay)."""
+    error: DomainError
+
+
+@dataclass
+class _Context:
+    call: CasinoCall
+    caller: Caller
+    channel: CasinoChannel | None
+    now: datetime
+    request_id: str = field(default_factory=get_request_id)
+
+
+# --------------------------------------------------------------------------------------------
+# entry point
+
+
+def casino_execute(*, call: CasinoCall, caller: Caller, header_key: str | None = None) -> Outcome:
+    """Run one mutating action exactly once per idempotency key.
+
+    Locks: the agent's open channel, then wallets (via wallet_app), then commit/draw/ticket/stats rows.
+    Raises: a CasinoError subclass (nothing changed), or InvariantViolation (rolled back).
+    Guarantees: conservation and the nonce chain hold at commit; a repeated key answers the stored
+    content byte for byte; the same header key with other content raises IDEMPOTENCY_KEY_REUSED.
+    """
+    assert call.action in MUTATING_ACTIONS
+    if header_key is not None and not _HEADER_KEY.match(header_key):
+        raise IdempotencyKeyInvalid()
+    for attempt in range(_ATTEMPTS):
+        try:
+            return _execute_once(call=call, caller=caller, header_key=header_key)
+        except IntegrityError as exc:
+            if _is_check_violation(exc):
+                logger.error("casino check constraint violated", extra={"action": call.action})
+                raise InvariantViolation() from None
+            # A concurrent twin inserted the same open channel / request key first: run again,
+            # which now finds its row (replay, or a clean CHANNEL_ALREADY_EXISTS).
+            if attempt == _ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _is_check_violation(exc: IntegrityError) -> bool:
+    return getattr(getattr(exc, "__cause__", None), "sqlstate", None) == "23514"
+
+
+def _execute_once(*, call: CasinoCall, caller: Caller, header_key: str | None) -> Outcome:
+    deferred: _Deferred | None = None
+    with transaction.atomic():
+        channel = locks.lock_open_channel(scope=caller.scope, agent_address=call.address)
+        ctx = _Context(call=call, caller=caller, channel=channel, now=timezone.now())
+        fingerprint = hashlib.sha256(call.canonical().encode()).hexdigest()
+        if header_key is not None:
+            keys, source = ["h:" + header_key], CasinoRequest.KeySource.HEADER
+        else:
+            keys, source = _derived_keys(ctx), CasinoRequest.KeySource.DERIVED
+        for key in keys:
+            record = CasinoRequest.objects.filter(scope=caller.scope, agent_address=call.address, key=key).first()
+            if record is not None:
+                if record.fingerprint != fingerprint:
+                    raise IdempotencyKeyReused()
+                return Outcome(status=record.response_status, content=json.loads(record.response_body),
+                               replayed=True)
+        if not keys:  # nothing to replay and nothing the action could act on
+            raise ChannelNotFound()
+        old_nonce = channel.nonce if channel is not None else 0
+        result = ACTIONS[call.action](ctx)
+        if isinstance(result, _Deferred):
+            deferred = result
+        else:
+            _assert_invariants(channel=result.channel, expected_nonce=old_nonce + result.rounds)
+            CasinoRequest.objects.create(
+                scope=caller.scope, agent_address=call.address, key=keys[0], key_source=source,
+                action=call.action, fingerprint=fingerprint, channel=result.channel, response_status=200,
+                response_body=json.dumps(result.content), request_id=ctx.request_id)
+            return Outcome(status=200, content=result.content)
+    raise deferred.error
+
+
+def _digest(*parts: object) -> str:
+    return "d:" + hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def _derived_keys(ctx: _Context) -> list[str]:
+    """Keys made of the action, the address, the nonce the action would consume and its stable
+    parameters, so a retry of the same request maps to the same key while a later, deliberate
+    repeat (a second lotto purchase, a re-commit after expiry, a re-open after close) does not.
+    The first key is the one to store; later ones are lookups only."""
+    call, channel, params = ctx.call, ctx.channel, ctx.call.params
+    if call.action == "open_channel":
+        closed = CasinoChannel.objects.filter(scope=ctx.caller.scope, agent_address=call.address,
+                                              status=CasinoChannel.Status.CLOSED).count()
+        return [_digest(call.action, f"c{closed}", params["agent_deposit"], params["casino_deposit"])]
+    if call.action == "close_channel":
+        target = channel or selectors.channel_latest(scope=ctx.caller.scope, agent_address=call.address)
+        return [_digest(call.action, target.pk)] if target else []
+    if channel is None:
+        return []
+    candidate = channel.nonce + 1
+    if call.action in ("slots_commit", "coinflip_commit"):
+        game = call.action.split("_")[0]
+        # Commits no longer live (revealed, expired, or pending past the timeout).
+        finished = (CasinoCommit.objects.filter(channel=channel, game=game)
+                    .exclude(status=CasinoCommit.Status.PENDING, expires_at__gt=ctx.now).count())
+        return [_digest(call.action, channel.pk, f"n{candidate}", f"f{finished}", params["bet"],
+                        params.get("choice", ""))]
+    if call.action in ("slots_reveal", "coinflip_reveal"):
+        keys = [_digest(call.action, channel.pk, f"n{candidate}", params["agent_seed"])]
+        game = call.action.split("_")[0]
+        if not CasinoCommit.objects.filter(channel=channel, game=game, status=CasinoCommit.Status.PENDING).exists():
+            # A reveal names its commit: with none pending, a repeat is a retry of the last one.
+            keys.append(_digest(call.action, channel.pk, f"n{channel.nonce}", params["agent_seed"]))
+        return keys
+    if call.action == "lotto_buy":
+        return [_digest(call.action, channel.pk, f"n{candidate}", params["picked_number"], params["ticket_count"])]
+    raise AssertionError(call.action)
+
+
+def _assert_invariants(*, channel: CasinoChannel | None, expected_nonce: int) -> None:
+    """Re-read what this transaction wrote; a mismatch aborts it (INVARIANT_VIOLATION)."""
+    if channel is None:
+        return
+    row = CasinoChannel.objects.filter(pk=channel.pk).values(
+        "agent_deposit", "casino_deposit", "agent_balance", "casino_balance", "nonce").get()
+    conserved = row["agent_deposit"] + row["casino_deposit"] == row["agent_balance"] + row["casino_balance"]
+    if not conserved or row["nonce"] != expected_nonce or row["agent_balance"] < 0 or row["casino_balance"] < 0:
+        logger.error("casino invariant violated", extra={"channel_id": channel.pk, "expected_nonce": expected_nonce,
+                                                         "row": {k: str(v) for k, v in row.items()}})
+        raise InvariantViolation()
+
+
+# --------------------------------------------------------------------------------------------
+# helpers shared by the actions
+
+
+def _money(value: Decimal) -> str:
+    return format_amount(value)
+
+
+def _event(*, kind: str, channel: CasinoChannel | None, agent_address: str = "", payload: dict | None = None,
+           request_id: str = "") -> None:
+    CasinoEvent.objects.create(channel=channel, agent_address=agent_address or (channel.agent_address if channel else ""),
+                               kind=kind, payload=payload or {}, request_id=request_id or get_request_id())
+
+
+def _bump_stats(*, game: str, rounds: int = 0, wagered: Decimal = ZERO, paid_out: Decimal = ZERO) -> None:
+    """Last in the lock order: one short row update per game."""
+    updated = CasinoGameStats.objects.filter(game=game).update(
+        total_rounds=F("total_rounds") + rounds, total_wagered=F("total_wagered") + wagered,
+        total_paid_out=F("total_paid_out") + paid_out)
+    if not updated:
+        CasinoGameStats.objects.get_or_create(game=game)
+        _bump_stats(game=game, rounds=rounds, wagered=wagered, paid_out=paid_out)
+
+
+def _apply_round(*, channel: CasinoChannel, agent_delta: Decimal, games: int = 1) -> int:
+    """Move `agent_delta` from the casino side to the agent side (negative: the other way) and
+    consume one nonce. Call while holding the channel lock; returns the new nonce."""
+    channel.agent_balance += agent_delta
+    channel.casino_balance -= agent_delta
+    channel.nonce += 1
+    channel.games_played += games
+    channel.save(update_fields=["agent_balance", "casino_balance", "nonce", "games_played", "updated_at"])
+    return channel.nonce
+
+
+def _require_open(ctx: _Context) -> CasinoChannel:
+    if ctx.channel is None:
+        raise ChannelNotFound()
+    return ctx.channel
+
+
+def _expire_commit(*, commit: CasinoCommit, now: datetime, reason: str) -> None:
+    commit.status = CasinoCommit.Status.EXPIRED
+    commit.resolved_at = now
+    commit.save(update_fields=["status", "resolved_at"])
+    _event(kind="commit_expired", channel=commit.channel, agent_address=commit.agent_address,
+           payload={"commitId": commit.pk, "game": commit.game, "reason": reason})
+
+
+def close_signature(*, channel: CasinoChannel) -> str:
+    """The casino's receipt for the final state: HMAC-SHA256 (server secret) over
+    `close_channel:{address}:{agentBalance}:{casinoBalance}:{nonce}:{channelId}`."""
+    message = (f"close_channel:{channel.agent_address}:{_money(channel.agent_balance)}:"
+               f"{_money(channel.casino_balance)}:{channel.nonce}:{channel.pk}")
+    return hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def channel_content(channel: CasinoChannel) -> dict:
+    return {
+        "status": channel.status,
+        "stealthAddress": to_checksum_address(channel.agent_address),
+        "agentBalance": _money(channel.agent_balance),
+        "casinoBalance": _money(channel.casino_balance),
+        "agentDeposit": _money(channel.agent_deposit),
+        "casinoDeposit": _money(channel.casino_deposit),
+        "nonce": channel.nonce,
+        "gamesPlayed": channel.games_played,
+        "funded": channel.funded,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# channels
+
+
+def _wallet_services():
+    from wallet_app import services as wallet_services  # built by the wallet app; imported on use
+    return wallet_services
+
+
+def _caller_wallet(owner):
+    from wallet_app.models import Wallet
+    return (Wallet.objects.filter(owner=owner, currency=settings.WALLET_DEFAULT_CURRENCY)
+            .order_by("pk").first())
+
+
+def _fund_channel(*, channel: CasinoChannel, owner, request_id: str) -> None:
+    """Lock agentDeposit out of the caller's wallet and casinoDeposit out of the house bankroll
+    (ledger kind channel_lock). Call while holding the (new) channel row."""
+    wallet_services = _wallet_services()
+    wallet = _caller_wallet(owner)
+    if wallet is None:
+        raise InsufficientBalance(f"No {settings.WALLET_DEFAULT_CURRENCY} wallet to fund the channel from.")
+    reference = f"casino-channel:{channel.pk}"
+    try:
+        wallet_services.lock_for_channel(wallet_id=wallet.pk, amount=channel.agent_deposit, reference=reference,
+                                         request_id=request_id)
+    except DomainError as exc:
+        if exc.code == "INSUFFICIENT_BALANCE":
+            raise InsufficientBalance("The wallet balance cannot cover agentDeposit.") from None
+        raise ChannelFundingFailed(f"The wallet cannot fund the channel ({exc.code}).") from None
+    house = wallet_services.house_wallet()
+    try:
+        wallet_services.lock_for_channel(wallet_id=house.pk, amount=channel.casino_deposit, reference=reference,
+                                         request_id=request_id)
+    except DomainError as exc:
+        raise ChannelFundingFailed(f"The house bankroll cannot cover casinoDeposit ({exc.code}).") from None
+    channel.funded, channel.agent_wallet_id, channel.house_wallet_id = True, wallet.pk, house.pk
+    channel.save(update_fields=["funded", "agent_wallet_id", "house_wallet_id", "updated_at"])
+
+
+def _open_channel(ctx: _Context) -> _Result:
+    if ctx.channel is not None:
+        raise ChannelAlreadyExists()
+    caller, params = ctx.caller, ctx.call.params
+    if caller.owner is None and caller.client_ip:
+        open_from_ip = CasinoChannel.objects.filter(scope=ANONYMOUS_SCOPE, status=CasinoChannel.Status.OPEN,
+                                                    client_ip=caller.client_ip).count()
+        if open_from_ip >= settings.A2A_ANONYMOUS_CHANNELS_PER_IP:
+            raise AnonymousChannelLimit()
+    channel = CasinoChannel.objects.create(
+        scope=caller.scope, agent_address=ctx.call.address, owner=caller.owner,
+        agent_deposit=params["agent_deposit"], casino_deposit=params["casino_deposit"],
+        agent_balance=params["agent_deposit"], casino_balance=params["casino_deposit"],
+        client_ip=caller.client_ip, request_id=ctx.request_id, opened_at=ctx.now)
+    if caller.owner is not None:
+        _fund_channel(channel=channel, owner=caller.owner, request_id=ctx.request_id)
+    _event(kind="channel_opened", channel=channel, payload={
+        "agentDeposit": _money(channel.agent_deposit), "casinoDeposit": _money(channel.casino_deposit),
+        "funded": channel.funded})
+    content = channel_content(channel) | {"settlementMode": "offchain-ledger"}
+    return _Result(content=content, channel=channel)
+
+
+def _close_channel(ctx: _Context) -> _Result:
+    channel = _require_open(ctx)
+    for commit in CasinoCommit.objects.select_for_update(of=("self",)).filter(
+            channel=channel, status=CasinoCommit.Status.PENDING).order_by("pk"):
+        _expire_commit(commit=commit, now=ctx.now, reason="channel_closed")
+    if channel.funded:
+        wallet_services = _wallet_services()
+        reference = f"casino-channel:{channel.pk}"
+        # Agent first, then house: the same wallet order as on open.
+        for wallet_id, amount in ((channel.agent_wallet_id, channel.agent_balance),
+                                  (channel.house_wallet_id, channel.casino_balance)):
+            if amount > 0:
+                wallet_services.release_from_channel(wallet_id=wallet_id, amount=amount, reference=reference,
+                                                     request_id=ctx.request_id)
+    channel.status = CasinoChannel.Status.CLOSED
+    channel.closed_at = ctx.now
+    channel.close_signature = close_signature(channel=channel)
+    channel.save(update_fields=["status", "closed_at", "close_signature", "updated_at"])
+    _event(kind="channel_closed", channel=channel, payload={
+        "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
+        "nonce": channel.nonce})
+    content = channel_content(channel) | {"totalGames": channel.games_played, "signature": channel.close_signature,
+                                          "settlementMode": "offchain-ledger"}
+    return _Result(content=content, channel=channel)
+
+
+# --------------------------------------------------------------------------------------------
+# commit-reveal games
+
+
+def _commit(ctx: _Context, game: str) -> _Result:
+    channel = _require_open(ctx)
+    bet = ctx.call.params["bet"]
+    pending = locks.lock_pending_commit(channel=channel, game=game)
+    if pending is not None:
+        if pending.expires_at > ctx.now:
+            raise PendingCommitExists()
+        _expire_commit(commit=pending, now=ctx.now, reason="timeout")
+    reserved = selectors.channel_reservations(channel=channel, exclude_game=game)
+    limit = rules.max_bet(game=game, available_casino_balance=channel.casino_balance - reserved.casino)
+    if bet > limit:
+        raise MaxBetExceeded(f"betAmount exceeds the maximum bet of {_money(limit)} for this channel.")
+    if channel.agent_balance - reserved.agent < bet:
+        raise InsufficientBalance("agentBalance cannot cover betAmount.")
+    casino_seed = secrets.token_hex(32)
+    commit = CasinoCommit.objects.create(
+        channel=channel, scope=channel.scope, agent_address=channel.agent_address, game=game,
+        casino_seed=casino_seed, commitment=rules.sha256_hex(casino_seed), bet_amount=bet,
+        choice=ctx.call.params.get("choice", ""), request_id=ctx.request_id, created_at=ctx.now,
+        expires_at=ctx.now + timedelta(seconds=settings.A2A_COMMIT_TTL_SECONDS))
+    _event(kind="commit", channel=channel, payload={"commitId": commit.pk, "game": game, "betAmount": _money(bet)})
+    content = {"game": game, "commitment": commit.commitment, "betAmount": _money(bet)}
+    if game == Game.COINFLIP:
+        content["choice"] = commit.choice
+    content["expiresAt"] = int(commit.expires_at.timestamp() * 1000)
+    return _Result(content=content, channel=channel)
+
+
+def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
+    channel = _require_open(ctx)
+    agent_seed = ctx.call.params["agent_seed"]
+    commit = locks.lock_pending_commit(channel=channel, game=game)
+    if commit is None:
+        latest = CasinoCommit.objects.filter(channel=channel, game=game).order_by("-created_at", "-pk").first()
+        if latest is not None and latest.status == CasinoCommit.Status.EXPIRED:
+            raise CommitExpired()
+        raise CommitNotFound()
+    if ctx.now >= commit.expires_at:
+        _expire_commit(commit=commit, now=ctx.now, reason="timeout")
+        return _Deferred(CommitExpired())
+    bet = commit.bet_amount
+    if channel.agent_balance < bet:
+        raise InsufficientBalance("agentBalance cannot cover the committed bet.")
+    nonce = channel.nonce + 1
+    digest = rules.result_hash(casino_seed=commit.casino_seed, agent_seed=agent_seed, nonce=nonce)
+    if game == Game.SLOTS:
+        outcome = rules.slots_outcome(digest)
+        payout = rules.quantize_down(bet * outcome.multiplier)
+        result = {"reels": list(outcome.reels), "reelIndices": list(outcome.reel_indices),
+                  "multiplier": outcome.multiplier}
+    else:
+        side = rules.coinflip_result(digest)
+        won = side == commit.choice
+        payout = rules.quantize_down(bet * rules.COINFLIP_MULTIPLIER) if won else ZERO
+        result = {"choice": commit.choice, "result": side, "won": won}
+    if channel.casino_balance + bet - payout < 0:
+        raise InsufficientBalance("casinoBalance cannot cover the payout.")
+    _apply_round(channel=channel, agent_delta=payout - bet)
+    commit.status = CasinoCommit.Status.REVEALED
+    commit.resolved_at = ctx.now
+    commit.save(update_fields=["status", "resolved_at"])
+    CasinoRound.objects.create(
+        channel=channel, game=game, kind=CasinoRound.Kind.PLAY, nonce=channel.nonce, bet_amount=bet, payout=payout,
+        agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance, commit=commit,
+        casino_seed=commit.casino_seed, agent_seed=agent_seed, result_hash=digest, result=result,
+        request_id=ctx.request_id, created_at=ctx.now)
+    _event(kind="round", channel=channel, payload={"game": game, "nonce": channel.nonce, "betAmount": _money(bet),
+                                                  "payout": _money(payout)})
+    _bump_stats(game=game, rounds=1, wagered=bet, paid_out=payout)
+    content = {"game": game, **result, "betAmount": _money(bet), "payout": _money(payout),
+               "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
+               "nonce": channel.nonce, "commitment": commit.commitment,
+               "proof": {"casinoSeed": commit.casino_seed, "agentSeed": agent_seed, "resultHash": digest}}
+    return _Result(content=content, channel=channel, rounds=1)
+
+
+# --------------------------------------------------------------------------------------------
+# lotto
+
+
+def _next_draw_time(now: datetime) -> datetime:
+    """Draws sit on epoch-aligned boundaries, so every process computes the same next draw."""
+    interval = settings.A2A_LOTTO_DRAW_INTERVAL_SECONDS
+    boundary = (math.floor(now.timestamp() / interval) + 1) * interval
+    return datetime.fromtimestamp(boundary, tz=dt_timezone.utc)
+
+
+def lotto_current_draw(*, now: datetime | None = None) -> CasinoLottoDraw:
+    """The draw now selling tickets (created on first use, seed committed up front)."""
+    now = now or timezone.now()
+    draw = (CasinoLottoDraw.objects.filter(status=CasinoLottoDraw.Status.OPEN, draw_time__gt=now)
+            .order_by("draw_time").first())
+    if draw is not None:
+        return draw
+    seed = secrets.token_hex(32)
+    draw, _ = CasinoLottoDraw.objects.get_or_create(
+        draw_time=_next_draw_time(now), defaults={"seed": seed, "commitment": rules.sha256_hex(seed)})
+    return draw
+
+
+def _lotto_buy(ctx: _Context) -> _Result:
+    channel = _require_open(ctx)
+    picked, count = ctx.call.params["picked_number"], ctx.call.params["ticket_count"]
+    for _ in range(3):
+        draw = locks.lock_draw(draw_id=lotto_current_draw(now=ctx.now).pk)
+        if draw is not None and draw.status == CasinoLottoDraw.Status.OPEN:
+            break
+    else:
+        raise InvariantViolation("No lotto draw is open.")
+    cost = rules.LOTTO_TICKET_PRICE * count
+    reserved = selectors.channel_reservations(channel=channel)
+    if channel.agent_balance - reserved.agent < cost:
+        raise InsufficientBalance("agentBalance cannot cover the tickets.")
+    liability = (reserved.open_tickets + count) * rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER
+    if channel.casino_balance + cost - reserved.casino_commits < liability:
+        raise InsufficientBalance(
+            f"casinoBalance cannot cover {rules.LOTTO_PAYOUT_MULTIPLIER}x all open tickets of this channel.")
+    _apply_round(channel=channel, agent_delta=-cost)
+    CasinoRound.objects.create(
+        channel=channel, game=Game.LOTTO, kind=CasinoRound.Kind.LOTTO_TICKET, nonce=channel.nonce, bet_amount=cost,
+        payout=ZERO, agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance,
+        result={"drawId": draw.pk, "pickedNumber": picked, "ticketCount": count}, request_id=ctx.request_id,
+        created_at=ctx.now)
+    ticket = CasinoLottoTicket.objects.create(
+        draw=draw, channel=channel, agent_address=channel.agent_address, picked_number=picked, ticket_count=count,
+        total_cost=cost, request_id=ctx.request_id, created_at=ctx.now)
+    _event(kind="lotto_ticket", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
+                                                         "pickedNumber": picked, "ticketCount": count})
+    _bump_stats(game=Game.LOTTO, rounds=1, wagered=cost)
+    content = {"drawId": draw.pk, "pickedNumber": picked, "ticketCount": count, "totalCost": _money(cost),
+               "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
+               "nonce": channel.nonce, "drawTime": int(draw.draw_time.timestamp() * 1000)}
+    return _Result(content=content, channel=channel, rounds=1)
+
+
+def lotto_run_due_draws(*, now: datetime | None = None, limit: int = 50) -> int:
+    """Draw every due open draw (reveal its seed, fix the number, mark losing tickets) and credit
+    every winning ticket still open. Safe to re-run after a crash: each step is its own
+    transaction and skips what is already done. Returns the number of draws drawn."""
+    now = now or timezone.now()
+    drawn = 0
+    due = (CasinoLottoDraw.objects.filter(status=CasinoLottoDraw.Status.OPEN, draw_time__lte=now)
+           .order_by("draw_time").values_list("pk", flat=True)[:limit])
+    for draw_id in list(due):
+        with transaction.atomic():
+            draw = locks.lock_draw(draw_id=draw_id, skip_locked=True)
+            if draw is None or draw.status != CasinoLottoDraw.Status.OPEN:
+                continue
+            draw.winning_number = rules.lotto_winning_number(draw.seed)
+            draw.status = CasinoLottoDraw.Status.DRAWN
+            draw.drawn_at = now
+            draw.save(update_fields=["winning_number", "status", "drawn_at"])
+            draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN).exclude(
+                picked_number=draw.winning_number).update(status=CasinoLottoTicket.Status.LOST, settled_at=now)
+            _event(kind="lotto_draw", channel=None, payload={"drawId": draw.pk, "winningNumber": draw.winning_number,
+                                                             "seed": draw.seed})
+        drawn += 1
+    for draw in CasinoLottoDraw.objects.filter(status=CasinoLottoDraw.Status.DRAWN).order_by("draw_time"):
+        winners = (draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN)
+                   .order_by("channel_id", "pk").values_list("pk", flat=True))
+        for ticket_id in list(winners):
+            lotto_settle_ticket(ticket_id=ticket_id, now=now)
+        if not draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN).exists():
+            CasinoLottoDraw.objects.filter(pk=draw.pk, status=CasinoLottoDraw.Status.DRAWN).update(
+                status=CasinoLottoDraw.Status.SETTLED)
+    return drawn
+
+
+def lotto_settle_ticket(*, ticket_id: int, now: datetime | None = None) -> CasinoLottoTicket:
+    """Credit one winning ticket into its channel (a round + event, nonce + 1), or record the
+    win as unpaid when the channel has closed. Locks the channel, then the ticket."""
+    now = now or timezone.now()
+    channel_id = CasinoLottoTicket.objects.values_list("channel_id", flat=True).get(pk=ticket_id)
+    with transaction.atomic():
+        channel = locks.lock_channel(channel_id=channel_id)
+        ticket = locks.lock_ticket(ticket_id=ticket_id)
+        draw = ticket.draw
+        if ticket.status != CasinoLottoTicket.Status.OPEN or draw.winning_number != ticket.picked_number:
+            return ticket
+        payout = rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER * ticket.ticket_count
+        ticket.payout, ticket.settled_at = payout, now
+        if channel.status != CasinoChannel.Status.OPEN or channel.casino_balance < payout:
+            ticket.status = CasinoLottoTicket.Status.WON_UNPAID
+            ticket.save(update_fields=["status", "payout", "settled_at"])
+            _event(kind="lotto_win_unpaid", channel=channel, request_id=ticket.request_id, payload={
+                "ticketId": ticket.pk, "drawId": draw.pk, "payout": _money(payout),
+                "reason": "channel_closed" if channel.status != CasinoChannel.Status.OPEN else "casino_balance"})
+            return ticket
+        old_nonce = channel.nonce
+        _apply_round(channel=channel, agent_delta=payout, games=0)
+        CasinoRound.objects.create(
+            channel=channel, game=Game.LOTTO, kind=CasinoRound.Kind.LOTTO_WIN, nonce=channel.nonce, bet_amount=ZERO,
+            payout=payout, agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance,
+            casino_seed=draw.seed, result_hash=draw.commitment,
+            result={"drawId": draw.pk, "winningNumber": draw.winning_number, "ticketId": ticket.pk,
+                    "ticketCount": ticket.ticket_count}, created_at=now)
+        ticket.status = CasinoLottoTicket.Status.WON_PAID
+        ticket.save(update_fields=["status", "payout", "settled_at"])
+        _event(kind="lotto_win", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
+                                                          "payout": _money(payout), "nonce": channel.nonce})
+        _bump_stats(game=Game.LOTTO, paid_out=payout)
+        _assert_invariants(channel=channel, expected_nonce=old_nonce + 1)
+        return ticket
+
+
+def commits_expire_stale(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Mark pending commits past their reveal timeout as expired. Skips commits a reveal is
+    holding right now (that reveal decides them), so it never waits on a player."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(CasinoCommit.objects.select_for_update(of=("self",), skip_locked=True)
+                     .filter(status=CasinoCommit.Status.PENDING, expires_at__lte=now).order_by("pk")[:batch])
+        for commit in stale:
+            _expire_commit(commit=commit, now=now, reason="timeout")
+    return len(stale)
+
+
+ACTIONS: dict[str, Callable[[_Context], _Result | _Deferred]] = {
+    "open_channel": _open_channel,
+    "close_channel": _close_channel,
+    "slots_commit": lambda ctx: _commit(ctx, Game.SLOTS),
+    "coinflip_commit": lambda ctx: _commit(ctx, Game.COINFLIP),
+    "slots_reveal": lambda ctx: _reveal(ctx, Game.SLOTS),
+    "coinflip_reveal": lambda ctx: _reveal(ctx, Game.COINFLIP),
+    "lotto_buy": _lotto_buy,
+}

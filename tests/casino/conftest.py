@@ -1,0 +1,76 @@
+import json
+
+import pytest
+from django.test import Client
+
+from games_app.casino.models import CasinoChannel
+
+ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
+OTHER_ADDRESS = "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359"
+URL = "/api/a2a/casino"
+
+
+@pytest.fixture(autouse=True)
+def _casino_settings(settings):
+    settings.RATELIMIT_ENABLE = False
+    settings.A2A_ALLOW_ANONYMOUS = True
+
+
+def envelope(action: str | None = None, **content) -> dict:
+    if action is not None:
+        content = {"action": action, **content}
+    return {"version": "0.3.0", "from": {"name": "Anonymous"},
+            "message": {"contentType": "application/json", "content": content}}
+
+
+class A2A:
+    """Posts envelopes the way the agent SDK does; `.last` is the raw response."""
+
+    def __init__(self, client: Client, token: str | None = None):
+        self.client = client
+        self.token = token
+        self.last = None
+
+    def raw(self, body, headers: dict | None = None):
+        headers = dict(headers or {})
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        self.last = self.client.post(URL, data=data, content_type="application/json", headers=headers)
+        return self.last
+
+    def __call__(self, action: str, headers: dict | None = None, **content):
+        response = self.raw(envelope(action, **content), headers=headers)
+        body = response.json()
+        assert body["version"] == "0.3.0" and body["from"] == {"name": "AgentCasino"}
+        assert body["message"]["contentType"] == "application/json"
+        return response.status_code, body["message"]["content"]
+
+    def ok(self, action: str, **content) -> dict:
+        status, reply = self(action, **content)
+        assert status == 200, reply
+        assert "error" not in reply
+        return reply
+
+    def error(self, action: str, code: str, status: int = 400, **content) -> dict:
+        got_status, reply = self(action, **content)
+        assert reply.get("error") is True and reply["code"] == code, reply
+        assert got_status == status, (got_status, reply)
+        assert set(reply) == {"error", "code", "message"}
+        return reply
+
+    def open(self, address: str = ADDRESS, agent: str = "1", casino: str = "10") -> dict:
+        return self.ok("open_channel", stealthAddress=address, agentDeposit=agent, casinoDeposit=casino)
+
+
+@pytest.fixture
+def a2a(db) -> A2A:
+    return A2A(Client())
+
+
+def assert_conserved() -> None:
+    for channel in CasinoChannel.objects.all():
+        assert channel.agent_deposit + channel.casino_deposit == channel.agent_balance + channel.casino_balance
+        assert channel.agent_balance >= 0 and channel.casino_balance >= 0
+        assert channel.rounds.count() == channel.nonce
+        assert sorted(channel.rounds.values_list("nonce", flat=True)) == list(range(1, channel.nonce + 1))
