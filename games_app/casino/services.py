@@ -285,7 +285,7 @@ def _wallet_services():
 
 def _caller_wallet(owner):
     from wallet_app.models import Wallet
-    return (Wallet.objects.filter(owner=owner, currency=settings.WALLET_DEFAULT_CURRENCY)
+    return (Wallet.objects.filter(owner=owner, currency=settings.WALLET_DEFAULT_CURRENCY.upper())
             .order_by("pk").first())
 
 
@@ -461,10 +461,16 @@ def lotto_current_draw(*, now: datetime | None = None) -> CasinoLottoDraw:
             .order_by("draw_time").first())
     if draw is not None:
         return draw
-    seed = secrets.token_hex(32)
-    draw, _ = CasinoLottoDraw.objects.get_or_create(
-        draw_time=_next_draw_time(now), defaults={"seed": seed, "commitment": rules.sha256_hex(seed)})
-    return draw
+    draw_time = _next_draw_time(now)
+    for _ in range(10):
+        seed = secrets.token_hex(32)
+        draw, _ = CasinoLottoDraw.objects.get_or_create(
+            draw_time=draw_time, defaults={"seed": seed, "commitment": rules.sha256_hex(seed)})
+        if draw.status == CasinoLottoDraw.Status.OPEN:
+            return draw
+        # Drawn already (a worker whose clock runs ahead): sell for the boundary after it.
+        draw_time += timedelta(seconds=settings.A2A_LOTTO_DRAW_INTERVAL_SECONDS)
+    raise InvariantViolation("No lotto draw is open.")
 
 
 def _lotto_buy(ctx: _Context) -> _Result:
