@@ -154,7 +154,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "core.models.Role"},
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "core.models.Role", "SessionStateEnum": "sessions_app.models.SessionState"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.add_error_responses_and_headers",
@@ -183,6 +183,7 @@ A2A_LOTTO_DRAW_INTERVAL_SECONDS = int(os.environ.get("A2A_LOTTO_DRAW_INTERVAL_SE
 A2A_COMMIT_TTL_SECONDS = int(os.environ.get("A2A_COMMIT_TTL_SECONDS", "300"))
 A2A_ANONYMOUS_CHANNELS_PER_IP = int(os.environ.get("A2A_ANONYMOUS_CHANNELS_PER_IP", "20"))
 HOUSE_BANKROLL_USERNAME = os.environ.get("HOUSE_BANKROLL_USERNAME", "house")
+RL_WEBHOOKS_ALLOW_PRIVATE = env_bool("RL_WEBHOOKS_ALLOW_PRIVATE", False)  # dev/tests only: webhooks to private IPs
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -1,6 +1,7 @@
 """Money parsing: amounts are decimal strings on the wire, `Decimal` in code, NUMERIC(38,18) in SQL."""
 import re
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
+from fractions import Fraction
 
 from django.db import models
 
@@ -44,3 +45,22 @@ def format_amount(value: Decimal) -> str:
     """Canonical wire form: no exponent, no trailing zeros beyond the integer part."""
     text = format(value.normalize(), "f") if value != 0 else "0"
     return text
+
+
+QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)
+
+
+def fraction_to_decimal(value: Fraction, *, places: int = MONEY_DECIMAL_PLACES) -> Decimal:
+    """An exact Fraction as a Decimal rounded down to `places` decimal places."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+
+
+def multiply_money(amount: Decimal, factor) -> Decimal:
+    """amount × factor (a Fraction or int), rounded down to 18 places: the house never pays a fraction of a unit more."""
+    factor = Fraction(factor)
+    with localcontext() as ctx:
+        ctx.prec = 80
+        value = amount * Decimal(factor.numerator) / Decimal(factor.denominator)
+        return value.quantize(QUANTUM, rounding=ROUND_DOWN)

@@ -1,6 +1,20 @@
+from pathlib import Path
+
 from django.apps import AppConfig
+
+DEMO_GAMES_DIR = Path(__file__).resolve().parent / "demo_games"
 
 
 class GamesAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "games_app"
+
+    def seed_demo_data(self, stdout) -> None:
+        import json
+
+        from games_app.services import game_load
+
+        for path in sorted(DEMO_GAMES_DIR.glob("*.json")):
+            version, created = game_load(data=json.loads(path.read_text()))
+            if created:
+                stdout.write(f"Loaded demo game {version.game.slug} v{version.version} (RTP {version.rtp})")

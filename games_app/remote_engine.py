@@ -1,0 +1,35 @@
+"""The reference remote engine: serves a stored game over the documented JSON contract.
+
+POST /engines/{slug}/spin  {"seed": "<64 hex>"}  ->  SpinOutcome.to_dict()
+The outcome is a pure function of (game version, seed), so a caller can replay it.
+"""
+import json
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from games_app.engine.interface import spin_from_seed
+from games_app.exceptions import GameNotFound
+from games_app.selectors import definition_for, game_latest_version
+
+
+def _error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def remote_engine_spin(request, slug: str):
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "MALFORMED_REQUEST", "Body must be JSON.")
+    seed = body.get("seed") if isinstance(body, dict) else None
+    if not isinstance(seed, str) or not 1 <= len(seed) <= 128 or any(c not in "0123456789abcdef" for c in seed):
+        return _error(400, "VALIDATION_ERROR", "seed must be a lowercase hex string of at most 128 characters.")
+    try:
+        version = game_latest_version(slug=slug)
+    except GameNotFound:
+        return _error(404, "NOT_FOUND", "Unknown engine.")
+    return JsonResponse(spin_from_seed(definition_for(version=version), seed).to_dict())

@@ -1,0 +1,40 @@
+"""Reads of games_app, and the engine of a stored version (definitions are immutable, so cached)."""
+from functools import lru_cache
+
+from django.db.models import QuerySet
+
+from games_app.engine.definition import GameDefinition
+from games_app.engine.interface import LocalSlotEngine
+from games_app.exceptions import GameNotFound
+from games_app.models import Game, GameVersion
+
+
+def game_list() -> QuerySet[Game]:
+    return Game.objects.filter(is_active=True).prefetch_related("versions").order_by("slug")
+
+
+def game_get(*, slug: str) -> Game:
+    game = Game.objects.prefetch_related("versions").filter(slug=slug, is_active=True).first()
+    if game is None:
+        raise GameNotFound(details={"game": slug})
+    return game
+
+
+def game_latest_version(*, slug: str) -> GameVersion:
+    version = GameVersion.objects.select_related("game").filter(game__slug=slug, game__is_active=True).order_by("-version").first()
+    if version is None:
+        raise GameNotFound(details={"game": slug})
+    return version
+
+
+@lru_cache(maxsize=256)
+def _definition(version_id: int, content_hash: str) -> GameDefinition:
+    return GameDefinition.from_dict(GameVersion.objects.only("definition").get(pk=version_id).definition)
+
+
+def definition_for(*, version: GameVersion) -> GameDefinition:
+    return _definition(version.pk, version.content_hash)
+
+
+def engine_for(*, version: GameVersion) -> LocalSlotEngine:
+    return LocalSlotEngine(definition_for(version=version))

@@ -1,0 +1,84 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import NotFound
+from core.idempotency import idempotent
+from core.money import parse_amount
+from sessions_app import selectors, services
+from sessions_app.serializers import (ACTION_EXAMPLES, GAMEPLAY_ACTION, ActionResultSerializer, BatchInputSerializer,
+                                      BatchResultSerializer, SessionCreateInputSerializer, SessionOutputSerializer,
+                                      session_data)
+
+
+def policy_of(request) -> tuple[str, str]:
+    """The policy that chose this action, from `X-Policy-Id` / `X-Policy-Version` (recorded on the step)."""
+    return request.headers.get("X-Policy-Id", "")[:100], request.headers.get("X-Policy-Version", "")[:100]
+
+
+class SessionPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+
+
+class SessionListCreateApi(APIView):
+    @extend_schema(request=SessionCreateInputSerializer, responses={201: SessionOutputSerializer}, tags=["sessions"],
+                   summary="Create a gameplay session (state idle)")
+    @idempotent
+    def post(self, request, version):
+        data = SessionCreateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        budget = parse_amount(fields["budget"], field="budget") if fields.get("budget") is not None else None
+        session = services.session_create(token=request.auth, game_slug=fields["game"], wallet_id=fields["wallet"],
+                                          budget=budget, max_spins=fields.get("max_spins"),
+                                          client_seed=fields.get("client_seed"), reward_function=fields["reward_function"])
+        session = selectors.session_get(session_id=session.pk, token=request.auth)
+        return Response(SessionOutputSerializer(session_data(session)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=SessionOutputSerializer(many=True), tags=["sessions"], summary="List sessions",
+                   parameters=[OpenApiParameter("state", str), OpenApiParameter("game", str),
+                               OpenApiParameter("owner", str, description="operators/admins only")])
+    def get(self, request, version):
+        queryset = selectors.session_list(token=request.auth, state=request.query_params.get("state"),
+                                          game=request.query_params.get("game"), owner=request.query_params.get("owner"))
+        paginator = SessionPagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response([session_data(session) for session in page])
+
+
+class SessionDetailApi(APIView):
+    @extend_schema(responses=SessionOutputSerializer, tags=["sessions"],
+                   summary="State, bet, metrics, allowed actions, last transitions, seed commitment")
+    def get(self, request, version, session_id: int):
+        session = selectors.session_get(session_id=session_id, token=request.auth)
+        return Response(SessionOutputSerializer(session_data(session, selectors.session_recent_transitions(session=session))).data)
+
+
+class SessionActionApi(APIView):
+    @extend_schema(request=GAMEPLAY_ACTION, responses=ActionResultSerializer, tags=["sessions"],
+                   examples=ACTION_EXAMPLES, summary="Take a gameplay action",
+                   description="Illegal actions for the current state answer 409 INVALID_STATE_TRANSITION and change "
+                               "nothing. Use Idempotency-Key to make retries safe; without it a spin is a new spin.")
+    @idempotent
+    def post(self, request, version, session_id: int):
+        if not isinstance(request.data, dict):
+            raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
+        return Response(services.session_act(session_id=session_id, token=request.auth, action=request.data,
+                                             policy=policy_of(request)))
+
+
+class SessionBatchActionApi(APIView):
+    @extend_schema(request=BatchInputSerializer, responses=BatchResultSerializer, tags=["sessions"],
+                   summary="v2: run up to 1000 actions in order in one transaction, all or nothing")
+    @idempotent
+    def post(self, request, version, session_id: int):
+        if version != "v2":
+            raise NotFound()
+        data = BatchInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results = services.session_act_batch(session_id=session_id, token=request.auth,
+                                             actions=data.validated_data["actions"], policy=policy_of(request))
+        return Response({"results": results})

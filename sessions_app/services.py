@@ -1,0 +1,294 @@
+"""Writes of gameplay sessions. Every action runs in one transaction holding the session row lock
+(then the wallet's, via wallet_app services), so concurrent actions on a session serialize and
+spin nonces stay gap-free."""
+import secrets
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.exceptions import DomainError, ValidationFailed
+from core.money import format_amount, multiply_money, parse_amount
+from core.request_context import get_request_id
+from core.rng import FairRNG, generate_server_seed, hash_server_seed
+from games_app.selectors import engine_for, game_latest_version
+from rl_app.observations import observe
+from rl_app.rewards import REWARD_FUNCTIONS, compute_reward
+from rl_app.services import experience_step_record
+from sessions_app import metrics
+from sessions_app.exceptions import BatchActionFailed, BudgetExceeded, InvalidBet, MaxBetExceeded
+from sessions_app.locks import lock_session
+from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
+from sessions_app.state_machine import Action, next_state
+from wallet_app import services as wallet_services
+from wallet_app.selectors import wallet_get_for
+
+MAX_PROBES_PER_ACTION = 1000
+
+
+def session_create(*, token, game_slug: str, wallet_id: int, budget: Decimal | None = None,
+                   max_spins: int | None = None, client_seed: str | None = None,
+                   reward_function: str = "net_payout") -> GameplaySession:
+    """Create a session in `idle` for the token's owner, on the game's latest version.
+
+    Raises NotFound for an unknown game or a wallet the caller may not use (another owner's)."""
+    version = game_latest_version(slug=game_slug)
+    wallet = wallet_get_for(wallet_id=wallet_id, token=token)
+    if wallet.owner_id != token.owner_id:
+        raise ValidationFailed("A session plays from its owner's own wallet.", details={"wallet": wallet_id})
+    if reward_function not in REWARD_FUNCTIONS:
+        raise ValidationFailed("Unknown reward function.", details={"allowed": sorted(REWARD_FUNCTIONS)})
+    return GameplaySession.objects.create(
+        owner_id=token.owner_id, game_version=version, wallet=wallet, budget=budget, max_spins=max_spins,
+        client_seed=client_seed or "", reward_function=reward_function)
+
+
+def _transition(session: GameplaySession, *, action: str, to_state: str, cause: str = "") -> None:
+    if session.state != to_state:
+        SessionTransition.objects.create(session=session, from_state=session.state, to_state=to_state, action=action,
+                                         cause=cause, request_id=get_request_id())
+        session.state = to_state
+
+
+def _proof(session: GameplaySession, nonce: int) -> dict[str, Any]:
+    return {"server_seed_hash": session.server_seed_hash, "client_seed": session.client_seed, "nonce": nonce,
+            "server_seed": session.server_seed if session.state == SessionState.COMPLETED else None}
+
+
+def _initialize(session: GameplaySession, params: dict) -> dict:
+    client_seed = params.get("client_seed")
+    if client_seed is not None:
+        if not isinstance(client_seed, str) or not 1 <= len(client_seed) <= 64:
+            raise ValidationFailed("client_seed must be a string of 1-64 characters.", details={"field": "client_seed"})
+        session.client_seed = client_seed
+    session.client_seed = session.client_seed or secrets.token_hex(16)
+    session.server_seed = generate_server_seed()
+    session.server_seed_hash = hash_server_seed(session.server_seed)
+    return {"server_seed_hash": session.server_seed_hash, "client_seed": session.client_seed}
+
+
+def _probe(session: GameplaySession, params: dict) -> dict:
+    count = params.get("count", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_PROBES_PER_ACTION:
+        raise ValidationFailed(f"count must be an integer from 1 to {MAX_PROBES_PER_ACTION}.", details={"field": "count"})
+    fee = session.wallet.cost_per_query * count
+    balance_before = session.balance
+    if fee > 0:
+        entries = wallet_services.charge_for_play(wallet_id=session.wallet_id, stake=Decimal(0), fee=fee,
+                                                  fee_kind="query_fee", reference=f"session:{session.pk}:probe",
+                                                  request_id=get_request_id())
+        session.balance = entries[-1].balance_after
+    engine = engine_for(version=session.game_version)
+    # Probes draw from their own stream, so they never shift the nonces of paid spins.
+    outcomes = [engine.spin(FairRNG(session.server_seed, f"{session.client_seed}:probe", session.probes + i + 1)).to_dict()
+                for i in range(count)]
+    session.probes += count
+    session.total_fees += fee
+    reward = compute_reward(session.reward_function, net=-fee, balance_before=balance_before, balance_after=session.balance)
+    return {"count": count, "fee": format_amount(fee), "reward": reward, "outcomes": outcomes}
+
+
+def _place_bet(session: GameplaySession, params: dict) -> dict:
+    version = session.game_version
+    try:
+        amount = parse_amount(params.get("amount"), field="amount")
+    except DomainError as exc:
+        raise InvalidBet(exc.message, details={**exc.details, "min_bet": format_amount(version.min_bet),
+                                               "max_bet": format_amount(version.max_bet)}) from exc
+    limits = {"amount": format_amount(amount), "min_bet": format_amount(version.min_bet),
+              "max_bet": format_amount(version.max_bet)}
+    if amount < version.min_bet:
+        raise InvalidBet(details=limits)
+    if amount > version.max_bet:
+        raise MaxBetExceeded(details=limits)
+    session.bet = amount
+    return {"bet": format_amount(amount)}
+
+
+def _can_afford_another_spin(session: GameplaySession, balance: Decimal) -> str:
+    """The reason the session cannot continue, or '' if another spin at the current bet is possible."""
+    cost = session.bet + session.wallet.cost_per_spin
+    if session.max_spins is not None and session.total_spins >= session.max_spins:
+        return "max_spins_reached"
+    if session.budget is not None and session.spent + cost > session.budget:
+        return "budget_exhausted"
+    if balance < cost:
+        return "insufficient_balance"
+    return ""
+
+
+def _spin(session: GameplaySession, params: dict) -> dict:
+    stake, fee = session.bet, session.wallet.cost_per_spin
+    if session.budget is not None and session.spent + stake + fee > session.budget:
+        raise BudgetExceeded(details={"budget": format_amount(session.budget), "spent": format_amount(session.spent),
+                                      "requested": format_amount(stake + fee)})
+    nonce = session.nonce + 1
+    outcome = engine_for(version=session.game_version).spin(FairRNG(session.server_seed, session.client_seed, nonce))
+    payout = multiply_money(stake, outcome.total_multiplier)
+    reference = f"session:{session.pk}:spin:{nonce}"
+    request_id = get_request_id()
+    entries = wallet_services.charge_for_play(wallet_id=session.wallet_id, stake=stake, fee=fee, fee_kind="spin_fee",
+                                              reference=reference, request_id=request_id)
+    balance_before = entries[0].balance_after - entries[0].amount
+    credit = wallet_services.credit_payout(wallet_id=session.wallet_id, amount=payout, reference=reference,
+                                           request_id=request_id)
+    balance_after = credit.balance_after if credit else entries[-1].balance_after
+    session.balance = balance_after
+    net = payout - stake - fee
+    reward = compute_reward(session.reward_function, net=net, balance_before=balance_before, balance_after=balance_after)
+    outcome_data = outcome.to_dict()
+    SessionSpin.objects.create(session=session, nonce=nonce, stake=stake, fee=fee, payout=payout,
+                               multiplier=outcome_data["total_multiplier"], window=outcome_data["window"],
+                               line_wins=outcome_data["line_wins"], scatter_win=outcome_data["scatter_win"],
+                               reward=reward, balance_after=balance_after, request_id=request_id)
+    session.nonce = nonce
+    session.total_spins += 1
+    session.total_wagered += stake
+    session.total_fees += fee
+    session.total_payout += payout
+    game = session.game_version.game.slug
+    transaction.on_commit(lambda: (metrics.SPINS.labels(game=game).inc(), metrics.WAGERED.labels(game=game).inc(float(stake)),
+                                   metrics.PAYOUT.labels(game=game).inc(float(payout))))
+    result = {"symbols": outcome_data["window"], "line_wins": outcome_data["line_wins"],
+              "scatter_win": outcome_data["scatter_win"], "multiplier": outcome_data["total_multiplier"],
+              "stake": format_amount(stake), "fee": format_amount(fee),
+              "payout": format_amount(payout) if payout > 0 else None, "balance_after": format_amount(balance_after),
+              "nonce": nonce, "reward": reward, "proof": _proof(session, nonce)}
+    stop_reason = _can_afford_another_spin(session, balance_after)
+    if stop_reason:
+        _transition(session, action=Action.SPIN, to_state=SessionState.EVALUATING, cause=stop_reason)
+        session.end_reason = stop_reason
+        result["auto_evaluated"] = stop_reason
+    return result
+
+
+def _cash_out(session: GameplaySession, params: dict) -> dict:
+    session.end_reason = session.end_reason or "cash_out"
+    return {}
+
+
+def _abort(session: GameplaySession, params: dict) -> dict:
+    session.end_reason = "aborted"
+    session.summary = _summary(session)
+    session.completed_at = timezone.now()
+    return {}
+
+
+_HANDLERS = {Action.INITIALIZE: _initialize, Action.PROBE: _probe, Action.PLACE_BET: _place_bet, Action.SPIN: _spin,
+             Action.CASH_OUT: _cash_out, Action.ABORT: _abort}
+
+
+def _summary(session: GameplaySession) -> dict[str, Any]:
+    rewards = list(session.steps_recorded.order_by("index").values_list("reward", flat=True))
+    rtp = (session.total_payout / session.total_wagered) if session.total_wagered else None
+    return {"spins": session.total_spins, "probes": session.probes, "wagered": format_amount(session.total_wagered),
+            "fees": format_amount(session.total_fees), "payout": format_amount(session.total_payout),
+            "net": format_amount(session.net), "realised_rtp": format_amount(rtp.quantize(Decimal("1e-6"))) if rtp is not None else None,
+            "total_reward": session.total_reward, "reward_history": rewards, "end_reason": session.end_reason,
+            "server_seed": session.server_seed, "server_seed_hash": session.server_seed_hash,
+            "client_seed": session.client_seed}
+
+
+TRUNCATING_STOPS = {"max_spins_reached", "budget_exhausted"}
+
+
+def _apply(session: GameplaySession, action: dict, policy: tuple[str, str]) -> dict:
+    """Run one action on a locked session and record its experience step; the caller owns the transaction."""
+    kind = action.get("type")
+    if kind not in _HANDLERS:
+        raise ValidationFailed("Unknown action type.", details={"field": "type", "allowed": list(Action.ALL)})
+    target = next_state(state=session.state, action=kind)
+    from_state = session.state
+    observation = observe(session=session, balance=session.balance, last_multiplier=session.last_multiplier,
+                          last_payout=session.last_payout)
+    result = _HANDLERS[kind](session, action)
+    if session.state == from_state:  # a handler may already have moved it (auto-evaluation)
+        _transition(session, action=kind, to_state=target)
+    if session.state == SessionState.COMPLETED and session.summary is None:
+        session.summary = _summary(session)
+    if kind == Action.SPIN:
+        session.last_multiplier, session.last_payout = result["multiplier"], Decimal(result["payout"] or 0)
+    stop = result.get("auto_evaluated", "")
+    experience_step_record(
+        session=session, index=session.steps, observation=observation,
+        action={key: value for key, value in action.items() if key in ("type", "amount", "count", "client_seed")},
+        reward=result.get("reward", 0.0),
+        next_observation=observe(session=session, balance=session.balance, last_multiplier=session.last_multiplier,
+                                 last_payout=session.last_payout),
+        terminated=session.state in (SessionState.EVALUATING, SessionState.COMPLETED) and stop not in TRUNCATING_STOPS,
+        truncated=stop in TRUNCATING_STOPS, info={"nonce": session.nonce, "stop": stop} if stop else {"nonce": session.nonce},
+        policy_id=policy[0], policy_version=policy[1])
+    session.steps += 1
+    session.total_reward += result.get("reward", 0.0)
+    session.save()
+    return {"action": kind, "state": session.state, **result}
+
+
+def _prepare(session: GameplaySession) -> GameplaySession:
+    """Attach the in-transaction running values an action needs (balance as read at lock time, last spin)."""
+    session.balance = session.wallet.balance
+    last = session.spins.order_by("-nonce").values("multiplier", "payout").first() if session.nonce else None
+    session.last_multiplier = last["multiplier"] if last else None
+    session.last_payout = last["payout"] if last else None
+    return session
+
+
+def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str] = ("", "")) -> dict:
+    """Apply one gameplay action.
+
+    Locks the session (then its wallet through wallet_app). Raises InvalidStateTransition (409) for an
+    action the state does not allow, wallet errors unchanged (INSUFFICIENT_BALANCE, DAILY_LIMIT_EXCEEDED, …);
+    on any error nothing changes. A session that reaches `evaluating` is completed in a second
+    transaction, so a crash in between leaves work for `recover_sessions`.
+    """
+    with metrics.ACTION_LATENCY.labels(action=str(action.get("type"))).time():
+        with transaction.atomic():
+            session = _prepare(lock_session(session_id=session_id, token=token))
+            result = _apply(session, action, policy)
+        if result["state"] == SessionState.EVALUATING:
+            summary = session_finalize(session_id=session_id)
+            if summary is not None:
+                result.update(state=SessionState.COMPLETED, summary=summary)
+    return result
+
+
+def session_act_batch(*, session_id: int, token, actions: list[dict], policy: tuple[str, str] = ("", "")) -> list[dict]:
+    """Apply up to 1000 actions in order in ONE transaction: all or nothing.
+
+    Raises BatchActionFailed carrying the failing index and the original error code."""
+    with transaction.atomic():
+        session = _prepare(lock_session(session_id=session_id, token=token))
+        results = []
+        for index, action in enumerate(actions):
+            try:
+                results.append(_apply(session, action, policy))
+            except DomainError as exc:
+                raise BatchActionFailed(index=index, error=exc) from exc
+    if results and results[-1]["state"] == SessionState.EVALUATING:
+        summary = session_finalize(session_id=session_id)
+        if summary is not None:
+            results[-1].update(state=SessionState.COMPLETED, summary=summary)
+    return results
+
+
+def session_finalize(*, session_id: int, cause: str = "") -> dict | None:
+    """Complete a session in `evaluating`: compute the summary, reveal the seed, move to `completed`.
+
+    Idempotent: returns None if the session is not (or no longer) evaluating."""
+    with transaction.atomic():
+        session = (GameplaySession.objects.select_for_update(of=("self",)).select_related("game_version__game", "wallet")
+                   .filter(pk=session_id, state=SessionState.EVALUATING).first())
+        if session is None:
+            return None
+        session.completed_at = timezone.now()
+        _transition(session, action=Action.CASH_OUT, to_state=SessionState.COMPLETED, cause=cause or session.end_reason)
+        session.summary = _summary(session)
+        session.save()
+        return session.summary
+
+
+def sessions_recover() -> int:
+    """Finish every session a crash left in `evaluating`. Returns how many were completed."""
+    ids = list(GameplaySession.objects.filter(state=SessionState.EVALUATING).values_list("pk", flat=True))
+    return sum(1 for session_id in ids if session_finalize(session_id=session_id, cause="recovered") is not None)
