@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed
@@ -23,9 +24,10 @@ from core.exceptions import DomainError
 from core.money import format_amount
 from core.ratelimit import consume
 from games_app.casino import metrics, rules, selectors, services
-from games_app.casino.exceptions import (AnonymousNotAllowed, CasinoError, ChannelNotFound, InvalidRequest,
+from games_app.casino.exceptions import (AnonymousNotAllowed, ChannelNotFound, InvalidRequest,
                                          RateLimited, Unauthorized)
-from games_app.casino.inputs import ACTIONS, MUTATING_ACTIONS, CasinoCall, content_from_envelope, load_json, parse_call
+from games_app.casino.inputs import (ACTIONS, MAX_BODY_BYTES, MUTATING_ACTIONS, CasinoCall, content_from_envelope,
+                                     load_json, parse_call)
 from games_app.casino.models import CasinoCommit, CasinoLottoDraw
 
 logger = logging.getLogger("games_app.casino")
@@ -40,6 +42,20 @@ def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None 
     for name, value in (headers or {}).items():
         response[name] = value
     return response
+
+
+def _body(request) -> bytes:
+    """The raw body, refusing oversized ones before Django buffers them."""
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise InvalidRequest("The body is too large.")
+    try:
+        return request.body
+    except RequestDataTooBig:
+        raise InvalidRequest("The body is too large.") from None
 
 
 def envelope(content: dict) -> dict:
@@ -193,7 +209,7 @@ def a2a_casino(request):
     if request.method != "POST":
         return _json_response(envelope({"error": True, "code": "METHOD_NOT_ALLOWED", "message": "Use POST."}),
                               status=405, headers={"Allow": "POST"})
-    status, content, headers = dispatch(request, lambda: content_from_envelope(load_json(request.body)),
+    status, content, headers = dispatch(request, lambda: content_from_envelope(load_json(_body(request))),
                                         transport="envelope")
     return _json_response(envelope(content), status=status, headers=headers)
 
@@ -219,7 +235,7 @@ def a2a_jsonrpc(request):
     if request.method != "POST":
         return _rpc_error(None, -32600, "Use POST.", status=405)
     try:
-        payload = load_json(request.body)
+        payload = load_json(_body(request))
     except InvalidRequest:
         return _rpc_error(None, -32700, "Parse error")
     if not isinstance(payload, dict) or payload.get("jsonrpc") != "2.0" or not isinstance(payload.get("method"), str):

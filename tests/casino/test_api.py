@@ -220,7 +220,7 @@ def test_slots_commit_over_casino_balance_over_580_is_max_bet_exceeded(a2a):
     a2a.error("slots_commit", "MAX_BET_EXCEEDED", stealthAddress=ADDRESS, betAmount="1")
 
 
-def test_slots_commit_exactly_max_bet_is_allowed(a2a):
+def test_coinflip_max_bet_leaves_room_for_the_pending_slots_jackpot(a2a):
     a2a.open(agent="1", casino="0.58")
     a2a.ok("slots_commit", stealthAddress=ADDRESS, betAmount="0.001")
     a2a.error("coinflip_commit", "MAX_BET_EXCEEDED", stealthAddress=ADDRESS, betAmount="0.1", choice="heads")
@@ -557,3 +557,10 @@ def test_check_constraint_breach_is_invariant_violation(a2a, monkeypatch):
     status, reply = a2a("lotto_buy", stealthAddress=ADDRESS, pickedNumber=1)
     assert status == 500 and reply["code"] == "INVARIANT_VIOLATION"
     assert channel().nonce == 0 and channel().agent_balance == 1
+
+
+def test_oversized_body_is_400_not_500(a2a):
+    padding = "x" * (3 * 1024 * 1024)
+    response = a2a.raw(envelope("info", padding=padding))
+    assert response.status_code == 400
+    assert response.json()["message"]["content"]["code"] == "INVALID_REQUEST"
