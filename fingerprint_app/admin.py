@@ -1,0 +1,202 @@
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from fingerprint_app import services
+from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_frequencies_svg
+from fingerprint_app.exceptions import CampaignStateConflict
+from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
+from fingerprint_app.stats import SufficientStats
+
+
+def _pretty(data) -> str:
+    return format_html("<pre style='max-height:30em;overflow:auto'>{}</pre>", json.dumps(data, indent=2))
+
+
+def _figure(title: str, svg: str) -> str:
+    # The SVG comes from matplotlib with our own numbers and labels; symbol names are escaped by
+    # matplotlib's SVG writer, so it is safe to inline.
+    return format_html("<figure style='margin:0 0 1em'><figcaption><b>{}</b></figcaption>{}</figure>",
+                       title, mark_safe(svg))  # noqa: S308
+
+
+class CampaignAddForm(forms.ModelForm):
+    remote_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
+    seed = forms.CharField(required=False, max_length=128, help_text="Empty: 256 random bits")
+    chunk_size = forms.IntegerField(required=False, min_value=1, max_value=services.MAX_CHUNK)
+
+    class Meta:
+        model = ProbeCampaign
+        fields = ("game_version", "remote_url", "target_spins", "query_budget", "wallet", "chunk_size", "seed")
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("game_version")) == bool(data.get("remote_url")):
+            raise forms.ValidationError("Give exactly one engine: a game version or a remote URL.")
+        if data.get("target_spins") and not 1 <= data["target_spins"] <= services.MAX_TARGET:
+            raise forms.ValidationError(f"target_spins must be in 1..{services.MAX_TARGET}.")
+        return data
+
+
+@admin.register(ProbeCampaign)
+class ProbeCampaignAdmin(admin.ModelAdmin):
+    list_display = ("id", "engine_label", "status", "status_reason", "progress_percent", "spins_done",
+                    "target_spins", "queries_used", "fees_charged", "created_at", "finished_at")
+    list_filter = ("status", "engine_kind")
+    search_fields = ("=id", "game_version__game__slug", "remote_url", "seed")
+    list_select_related = ("game_version__game", "profile", "wallet")
+    actions = ["resume_campaigns"]
+    readonly_fields = ("engine_kind", "game_version", "remote_url", "profile_link", "target_spins", "query_budget",
+                       "chunk_size", "seed", "wallet", "cost_per_query", "status", "status_reason", "error",
+                       "spins_done", "progress_percent", "queries_used", "fees_charged", "chunks_done",
+                       "sample_spins", "created_by", "request_id", "created_at", "started_at", "finished_at",
+                       "convergence_chart", "signature_json")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("stats", "base_stats")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CampaignAddForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return CampaignAddForm.Meta.fields if obj is None else self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def has_change_permission(self, request, obj=None):
+        # The page is a read-only report; the change form stays reachable for viewing.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        campaign = services.campaign_create(
+            created_by=request.user, game_version=data.get("game_version"), remote_url=data.get("remote_url") or "",
+            target_spins=data["target_spins"], query_budget=data.get("query_budget"), wallet=data.get("wallet"),
+            seed=data.get("seed") or None, chunk_size=data.get("chunk_size"))
+        obj.pk, obj.created_at = campaign.pk, campaign.created_at
+
+    @admin.display(description="progress")
+    def progress_percent(self, obj):
+        return f"{obj.progress:.1%}"
+
+    @admin.display(description="profile")
+    def profile_link(self, obj):
+        url = reverse("admin:fingerprint_app_fingerprintprofile_change", args=[obj.profile_id])
+        return format_html('<a href="{}">{}</a>', url, obj.profile)
+
+    @admin.display(description="RTP convergence")
+    def convergence_chart(self, obj):
+        par = float(obj.game_version.rtp) if obj.game_version_id and obj.game_version.rtp is not None else None
+        return _figure("RTP estimate of this campaign's sample", convergence_svg(obj.convergence, par_rtp=par))
+
+    @admin.display(description="signature")
+    def signature_json(self, obj):
+        from fingerprint_app.signatures import signature_from_stats
+
+        return _pretty(signature_from_stats(SufficientStats.from_json(obj.stats)))
+
+    @admin.action(description="Resume selected paused campaigns")
+    def resume_campaigns(self, request, queryset):
+        resumed = 0
+        for pk in queryset.filter(status=CampaignStatus.PAUSED).order_by("pk").values_list("pk", flat=True):
+            try:
+                services.campaign_resume(campaign_id=pk)
+                resumed += 1
+            except CampaignStateConflict:
+                continue
+        self.message_user(request, f"Resumed {resumed} campaign(s).", messages.SUCCESS)
+
+
+@admin.register(FingerprintProfile)
+class FingerprintProfileAdmin(admin.ModelAdmin):
+    list_display = ("id", "label", "engine_key", "version", "spins", "rtp_estimate", "par_rtp", "volatility",
+                    "exact", "spins_until_exact", "updated_at")
+    list_filter = ("engine_kind", "exact", "recovery_status")
+    search_fields = ("=id", "label", "engine_key")
+    list_select_related = ("game_version__game",)
+    readonly_fields = ("label", "engine_key", "version", "engine_kind", "game_version", "remote_url", "parent",
+                       "spins", "rtp_summary", "charts", "signature_json", "exact", "recovery_status",
+                       "spins_until_exact", "recovered_definition_view", "exact_par_json", "recovery_notes",
+                       "created_at", "updated_at")
+    fields = readonly_fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("recovered_definition", "exact_par")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [path("<int:profile_id>/definition.json", self.admin_site.admin_view(self.definition_download),
+                     name="fingerprint_app_fingerprintprofile_definition"), *super().get_urls()]
+
+    def definition_download(self, request, profile_id: int):
+        profile = get_object_or_404(FingerprintProfile, pk=profile_id, recovered_definition__isnull=False)
+        response = HttpResponse(json.dumps(profile.recovered_definition, indent=2), content_type="application/json")
+        response["Content-Disposition"] = f'attachment; filename="recovered-{profile.engine_key.replace(":", "-")}.json"'
+        return response
+
+    @admin.display(description="RTP estimate")
+    def rtp_estimate(self, obj):
+        return (obj.signature or {}).get("rtp", {}).get("estimate")
+
+    @admin.display(description="volatility")
+    def volatility(self, obj):
+        return (obj.signature or {}).get("volatility")
+
+    @admin.display(description="RTP: estimate vs exact")
+    def rtp_summary(self, obj):
+        signature = obj.signature or {}
+        rtp = signature.get("rtp") or {}
+        rows = [("spins observed", f"{obj.spins:,}"),
+                ("RTP estimate", rtp.get("estimate", "-")),
+                ("95% interval", " – ".join(f"{x:.6f}" for x in rtp.get("ci95", [])) or "-"),
+                ("exact PAR RTP (local engine)", "-" if obj.par_rtp is None else str(obj.par_rtp)),
+                ("hit frequency", str((signature.get("hit_frequency") or {}).get("estimate", "-"))),
+                ("σ per unit bet / volatility", f"{signature.get('std_dev', '-')} / {signature.get('volatility', '-')}"),
+                ("max observed win", str(signature.get("max_win", "-")))]
+        body = format_html_join("", "<tr><th style='text-align:left'>{}</th><td>{}</td></tr>", rows)
+        return format_html("<table>{}</table>", body)
+
+    @admin.display(description="charts")
+    def charts(self, obj):
+        stats = SufficientStats.from_json(obj.stats)
+        par = float(obj.par_rtp) if obj.par_rtp is not None else None
+        return format_html("{}{}{}",
+                           _figure("RTP estimate converging (95% band)", convergence_svg(obj.convergence, par_rtp=par)),
+                           _figure("Payout multiplier distribution", payout_histogram_svg(stats)),
+                           _figure("Per-reel symbol frequencies", reel_frequencies_svg(stats)))
+
+    @admin.display(description="signature")
+    def signature_json(self, obj):
+        return _pretty(obj.signature)
+
+    @admin.display(description="recovered definition")
+    def recovered_definition_view(self, obj):
+        if obj.recovered_definition is None:
+            return "-"
+        url = reverse("admin:fingerprint_app_fingerprintprofile_definition", args=[obj.pk])
+        return format_html('<a href="{}">download (game definition JSON)</a>{}', url,
+                           _pretty(obj.recovered_definition))
+
+    @admin.display(description="exact PAR sheet")
+    def exact_par_json(self, obj):
+        return "-" if obj.exact_par is None else _pretty(obj.exact_par)
