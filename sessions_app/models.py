@@ -34,6 +34,9 @@ class GameplaySession(models.Model):
     total_fees = MoneyField(default=0)
     total_payout = MoneyField(default=0)
     total_reward = models.FloatField(default=0.0)
+    # The previous spin's outcome, part of every RL observation; kept here to spare a query per action.
+    last_multiplier = models.CharField(max_length=64, null=True, blank=True)
+    last_payout = MoneyField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
     summary = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

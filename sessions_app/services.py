@@ -128,12 +128,10 @@ def _spin(session: GameplaySession, params: dict) -> dict:
     payout = multiply_money(stake, outcome.total_multiplier)
     reference = f"session:{session.pk}:spin:{nonce}"
     request_id = get_request_id()
-    entries = wallet_services.charge_for_play(wallet_id=session.wallet_id, stake=stake, fee=fee, fee_kind="spin_fee",
-                                              reference=reference, request_id=request_id)
+    entries = wallet_services.settle_spin(wallet_id=session.wallet_id, stake=stake, fee=fee, payout=payout,
+                                          reference=reference, request_id=request_id)
     balance_before = entries[0].balance_after - entries[0].amount
-    credit = wallet_services.credit_payout(wallet_id=session.wallet_id, amount=payout, reference=reference,
-                                           request_id=request_id)
-    balance_after = credit.balance_after if credit else entries[-1].balance_after
+    balance_after = entries[-1].balance_after
     session.balance = balance_after
     net = payout - stake - fee
     reward = compute_reward(session.reward_function, net=net, balance_before=balance_before, balance_after=balance_after)
@@ -226,11 +224,8 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str]) -> d
 
 
 def _prepare(session: GameplaySession) -> GameplaySession:
-    """Attach the in-transaction running values an action needs (balance as read at lock time, last spin)."""
+    """Attach the balance as read at lock time; spins keep it current through the transaction."""
     session.balance = session.wallet.balance
-    last = session.spins.order_by("-nonce").values("multiplier", "payout").first() if session.nonce else None
-    session.last_multiplier = last["multiplier"] if last else None
-    session.last_payout = last["payout"] if last else None
     return session
 
 

@@ -74,13 +74,20 @@ def _record_spend(wallet: Wallet, *, spent: Decimal, amount: Decimal, now: datet
     wallet.last_spend_at = now
 
 
+def _entry(wallet: Wallet, *, amount: Decimal, kind: str, reference: str, request_id: str,
+           now: datetime) -> LedgerEntry:
+    """Apply one signed change to a locked wallet (in memory) and build its ledger row, unsaved."""
+    wallet.balance += amount
+    return LedgerEntry(wallet=wallet, amount=amount, kind=kind, balance_after=wallet.balance, reference=reference,
+                       request_id=request_id or get_request_id(), created_at=now)
+
+
 def _post(wallet: Wallet, *, amount: Decimal, kind: str, reference: str, request_id: str,
           now: datetime) -> LedgerEntry:
     """Apply one signed change to a locked wallet (in memory) and append its ledger row."""
-    wallet.balance += amount
-    return LedgerEntry.objects.create(wallet=wallet, amount=amount, kind=kind, balance_after=wallet.balance,
-                                      reference=reference, request_id=request_id or get_request_id(),
-                                      created_at=now)
+    entry = _entry(wallet, amount=amount, kind=kind, reference=reference, request_id=request_id, now=now)
+    entry.save()
+    return entry
 
 
 def _save_balance(wallet: Wallet, *extra: str) -> None:
@@ -138,11 +145,8 @@ def withdraw(*, wallet_id: int, amount: Decimal, reference: str = "", request_id
         return entry
 
 
-def charge_for_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str = LedgerKind.SPIN_FEE,
-                    reference: str = "", request_id: str = "") -> list[LedgerEntry]:
-    """Debit a stake (kind stake) and a fee (kind `fee_kind`: spin_fee or query_fee), all or nothing.
-    Either may be zero (no row for it). Both count toward the daily limit. Locks the wallet;
-    raises WalletNotFound, WalletFrozen, InvalidAmount, DailyLimitExceeded, InsufficientBalance."""
+def _settle_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str, payout: Decimal, reference: str,
+                 request_id: str) -> list[LedgerEntry]:
     if fee_kind not in FEE_KINDS:
         raise ValueError(f"fee_kind must be one of {', '.join(FEE_KINDS)}")
     with transaction.atomic():
@@ -150,18 +154,46 @@ def charge_for_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: s
         _ensure_not_frozen(wallet)
         stake = _checked_amount(stake, field="stake", allow_zero=True)
         fee = _checked_amount(fee, field="fee", allow_zero=True)
-        total = stake + fee
-        if total == 0:
+        payout = _checked_amount(payout, field="payout", allow_zero=True)
+        changes = [(value, kind) for value, kind in ((-stake, LedgerKind.STAKE), (-fee, fee_kind),
+                                                     (payout, LedgerKind.PAYOUT)) if value != 0]
+        if not changes:
             return []
         now = timezone.now()
-        spent = wallet_spend_today(wallet=wallet, now=now)
-        _ensure_within_daily_limit(wallet, spent=spent, requested=total, now=now)
-        _ensure_balance(wallet, requested=total)
-        entries = [_post(wallet, amount=-value, kind=kind, reference=reference, request_id=request_id, now=now)
-                   for value, kind in ((stake, LedgerKind.STAKE), (fee, fee_kind)) if value > 0]
-        _record_spend(wallet, spent=spent, amount=total, now=now)
-        _save_balance(wallet, "spent_today", "spent_day_start", "last_spend_at")
+        spend_fields: tuple[str, ...] = ()
+        total = stake + fee
+        if total > 0:
+            spent = wallet_spend_today(wallet=wallet, now=now)
+            _ensure_within_daily_limit(wallet, spent=spent, requested=total, now=now)
+            _ensure_balance(wallet, requested=total)
+            _record_spend(wallet, spent=spent, amount=total, now=now)
+            spend_fields = ("spent_today", "spent_day_start", "last_spend_at")
+        entries = [_entry(wallet, amount=value, kind=kind, reference=reference, request_id=request_id, now=now)
+                   for value, kind in changes]
+        LedgerEntry.objects.bulk_create(entries)
+        _save_balance(wallet, *spend_fields)
         return entries
+
+
+def charge_for_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str = LedgerKind.SPIN_FEE,
+                    reference: str = "", request_id: str = "") -> list[LedgerEntry]:
+    """Debit a stake (kind stake) and a fee (kind `fee_kind`: spin_fee or query_fee), all or nothing.
+    Either may be zero (no row for it). Both count toward the daily limit. Locks the wallet;
+    raises WalletNotFound, WalletFrozen, InvalidAmount, DailyLimitExceeded, InsufficientBalance."""
+    return _settle_play(wallet_id=wallet_id, stake=stake, fee=fee, fee_kind=fee_kind, payout=Decimal(0),
+                        reference=reference, request_id=request_id)
+
+
+def settle_spin(*, wallet_id: int, stake: Decimal, fee: Decimal, payout: Decimal, fee_kind: str = LedgerKind.SPIN_FEE,
+                reference: str = "", request_id: str = "") -> list[LedgerEntry]:
+    """A spin's whole money movement under one wallet lock: debit stake and fee, credit the payout.
+
+    Same checks and order as charge_for_play (the daily limit and balance apply to stake + fee only;
+    the payout is not spend), then one row per non-zero change, written in one statement. Raises
+    WalletNotFound, WalletFrozen, InvalidAmount, DailyLimitExceeded, InsufficientBalance; nothing is
+    written on a refusal."""
+    return _settle_play(wallet_id=wallet_id, stake=stake, fee=fee, fee_kind=fee_kind, payout=payout,
+                        reference=reference, request_id=request_id)
 
 
 def credit_payout(*, wallet_id: int, amount: Decimal, reference: str = "", request_id: str = "") -> LedgerEntry | None:
