@@ -124,3 +124,14 @@ class InvariantViolation(CasinoError):
     code = "INVARIANT_VIOLATION"
     status_code = 500
     default_message = "A consistency check failed; nothing was changed."
+
+
+class InvalidSignature(CasinoError):
+    code = "INVALID_SIGNATURE"
+    default_message = "The signature does not recover to the channel's address for the expected message."
+
+
+class SignatureRequired(CasinoError):
+    code = "SIGNATURE_REQUIRED"
+    status_code = 401
+    default_message = "This channel was opened with a signature: every write must be signed."

@@ -16,6 +16,7 @@ from games_app.casino import rules
 from games_app.casino.addresses import normalize_address
 from games_app.casino.exceptions import (InvalidAddress, InvalidAmount, InvalidBet, InvalidParams, InvalidRequest,
                                          UnsupportedAction)
+from games_app.casino.signatures import is_signature_text
 
 ACTIONS = ("open_channel", "channel_status", "close_channel", "slots_commit", "slots_reveal", "coinflip_commit",
            "coinflip_reveal", "lotto_buy", "lotto_status", "info", "stats")
@@ -142,6 +143,10 @@ def parse_call(content: dict) -> CasinoCall:
             raise InvalidAddress()
 
     params: dict[str, Any] = {}
+    if action in ADDRESS_ACTIONS and raw.get("signature") is not None:
+        if not is_signature_text(raw["signature"]):
+            raise InvalidParams("signature must be a 0x-prefixed 65-byte hex EIP-191 signature.")
+        params["signature"] = raw["signature"]
     if action == "open_channel":
         params["agent_deposit"] = _deposit(raw, "agentDeposit")
         params["casino_deposit"] = _deposit(raw, "casinoDeposit", default=_amount_text(raw.get("agentDeposit")))

@@ -42,6 +42,7 @@ class CasinoChannel(models.Model):
     games_played = models.BigIntegerField(default=0)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     close_signature = models.CharField(max_length=128, blank=True, default="")
+    signed = models.BooleanField(default=False, help_text="Opened with an EIP-191 signature: every write must be signed")
     request_id = models.CharField(max_length=128, blank=True, default="")
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)

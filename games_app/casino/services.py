@@ -37,6 +37,7 @@ from games_app.casino.exceptions import (AnonymousChannelLimit, ChannelAlreadyEx
 from games_app.casino.inputs import MUTATING_ACTIONS, CasinoCall
 from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats,
                                      CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound, Game)
+from games_app.casino.signatures import action_message, open_message, verify_signature
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +139,9 @@ def _execute_once(*, call: CasinoCall, caller: Caller, header_key: str | None) -
         if not keys:  # nothing to replay and nothing the action could act on
             raise ChannelNotFound()
         old_nonce = channel.nonce if channel is not None else 0
+        if channel is not None and channel.signed:
+            verify_signature(message=action_message(call.action, call.address, channel.nonce),
+                             signature=call.params.get("signature"), address=call.address, required=True)
         result = ACTIONS[call.action](ctx)
         if isinstance(result, _Deferred):
             deferred = result
@@ -271,6 +275,7 @@ def channel_content(channel: CasinoChannel) -> dict:
         "nonce": channel.nonce,
         "gamesPlayed": channel.games_played,
         "funded": channel.funded,
+        "signed": channel.signed,
     }
 
 
@@ -323,8 +328,10 @@ def _open_channel(ctx: _Context) -> _Result:
                                                     client_ip=caller.client_ip).count()
         if open_from_ip >= settings.A2A_ANONYMOUS_CHANNELS_PER_IP:
             raise AnonymousChannelLimit()
+    signed = verify_signature(message=open_message(ctx.call.address), signature=params.get("signature"),
+                              address=ctx.call.address, required=False)
     channel = CasinoChannel.objects.create(
-        scope=caller.scope, agent_address=ctx.call.address, owner=caller.owner,
+        scope=caller.scope, agent_address=ctx.call.address, owner=caller.owner, signed=signed,
         agent_deposit=params["agent_deposit"], casino_deposit=params["casino_deposit"],
         agent_balance=params["agent_deposit"], casino_balance=params["casino_deposit"],
         client_ip=caller.client_ip, request_id=ctx.request_id, opened_at=ctx.now)
