@@ -62,10 +62,10 @@ class WebhookHook(models.Model):
     """An agent's webhook. The secret signs every delivery body (HMAC-SHA256); it is shown once, at creation."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rl_hooks")
-    url = models.URLField(max_length=2000)
+    url = models.CharField(max_length=2000)
     events = models.JSONField(default=list, help_text="Subset of step, episode_end, reward_threshold")
     reward_threshold = models.FloatField(null=True, blank=True,
-                                         help_text="reward_threshold fires when the episode return first reaches it")
+                                         help_text="reward_threshold fires when the episode return rises to it")
     description = models.CharField(max_length=200, blank=True, default="")
     # Kept in clear because HMAC needs it; never rendered by the API after creation nor by the admin.
     secret = models.CharField(max_length=128)

@@ -1,8 +1,25 @@
-"""Writes of rl_app: experience steps (called by sessions_app inside its action transaction)."""
+"""Writes of rl_app: experience steps (called by sessions_app inside its action transaction), policy
+feedback, webhooks and their deliveries."""
+import json
+import math
+import secrets
+from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from core.exceptions import ValidationFailed
 from core.request_context import get_request_id
-from rl_app.models import ExperienceStep
+from rl_app import metrics
+from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed
+from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookEvent,
+                           WebhookHook)
+from rl_app.selectors import webhook_hook_get
+from rl_app.webhooks import encode_body, post_signed, webhook_url_check
+from sessions_app.selectors import session_get
 
 
 def experience_step_record(*, session, index: int, observation: dict, action: dict, reward: float,
@@ -14,3 +31,183 @@ def experience_step_record(*, session, index: int, observation: dict, action: di
         session=session, index=index, observation=observation, action=action, reward=reward,
         next_observation=next_observation, terminated=terminated, truncated=truncated, info=info,
         policy_id=policy_id[:100], policy_version=policy_version[:100], request_id=get_request_id())
+
+
+# --- policy feedback -----------------------------------------------------------------------------
+
+MAX_VALUE_ESTIMATES = 64
+MAX_FEEDBACK_JSON_BYTES = 16_384
+
+
+def _finite_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def policy_feedback_create(*, token, session_id: int, policy_id: str, policy_version: str = "",
+                           step_index: int | None = None, value_estimates: dict | None = None,
+                           data: Any = None) -> PolicyFeedback:
+    """Store a policy's feedback on a session (an episode) or one of its steps.
+
+    The session must be visible to the token (agents: their own; staff: any) else SessionNotFound (404).
+    Raises ValidationFailed for a step the episode does not have, non-numeric or too many value estimates,
+    or a free JSON payload over 16 KiB. Append-only: feedback is never updated."""
+    session = session_get(session_id=session_id, token=token)
+    if step_index is not None and step_index >= session.steps:
+        raise ValidationFailed("The episode has no such step.", details={"field": "step", "steps": session.steps})
+    value_estimates = value_estimates or {}
+    if len(value_estimates) > MAX_VALUE_ESTIMATES:
+        raise ValidationFailed(f"At most {MAX_VALUE_ESTIMATES} value estimates.", details={"field": "value_estimates"})
+    for name, value in value_estimates.items():
+        numbers = value if isinstance(value, list) else [value]
+        if not numbers or len(numbers) > 1024 or not all(_finite_number(number) for number in numbers):
+            raise ValidationFailed("Each value estimate is a finite number or a list of 1-1024 finite numbers.",
+                                   details={"field": "value_estimates", "key": name})
+    if len(json.dumps(data if data is not None else {})) > MAX_FEEDBACK_JSON_BYTES:
+        raise ValidationFailed("data is larger than 16 KiB.", details={"field": "data", "max_bytes": MAX_FEEDBACK_JSON_BYTES})
+    return PolicyFeedback.objects.create(
+        owner_id=token.owner_id, session=session, step_index=step_index, policy_id=policy_id[:100],
+        policy_version=policy_version[:100], value_estimates=value_estimates,
+        data=data if data is not None else {}, request_id=get_request_id())
+
+
+# --- webhooks ------------------------------------------------------------------------------------
+
+MAX_ACTIVE_HOOKS_PER_OWNER = 20
+
+
+def webhook_hook_create(*, token, url: str, events: list[str], reward_threshold: float | None = None,
+                        description: str = "") -> tuple[WebhookHook, str]:
+    """Register a webhook for the token's owner; returns (hook, secret) — the only time the secret is shown.
+
+    Raises WebhookUrlRefused (400) for a non-http(s), credentialed, unresolvable or non-public URL (unless
+    settings.RL_WEBHOOKS_ALLOW_PRIVATE), ValidationFailed for bad events or a missing/needless threshold,
+    TooManyWebhooks past 20 active hooks. Serializes on the owner's row so the cap holds under races."""
+    events = sorted(set(events))
+    if not events or not set(events) <= set(WebhookEvent.values):
+        raise ValidationFailed("events must be a non-empty subset of the known events.",
+                               details={"field": "events", "allowed": list(WebhookEvent.values)})
+    wants_threshold = WebhookEvent.REWARD_THRESHOLD in events
+    if wants_threshold != (reward_threshold is not None):
+        raise ValidationFailed("reward_threshold is required with, and only with, the reward_threshold event.",
+                               details={"field": "reward_threshold"})
+    if reward_threshold is not None and not _finite_number(reward_threshold):
+        raise ValidationFailed("reward_threshold must be a finite number.", details={"field": "reward_threshold"})
+    webhook_url_check(url)
+    secret = secrets.token_hex(32)
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=token.owner_id).first()
+        if WebhookHook.objects.filter(owner_id=token.owner_id, active=True).count() >= MAX_ACTIVE_HOOKS_PER_OWNER:
+            raise TooManyWebhooks(details={"max": MAX_ACTIVE_HOOKS_PER_OWNER})
+        hook = WebhookHook.objects.create(owner_id=token.owner_id, url=url, events=events,
+                                          reward_threshold=reward_threshold, description=description, secret=secret)
+    return hook, secret
+
+
+def webhook_hook_deactivate(*, token, hook_id: int) -> WebhookHook:
+    """Stop deliveries to a hook (kept for its delivery log). Agents: own hooks only, else WebhookNotFound."""
+    hook = webhook_hook_get(hook_id=hook_id, token=token)
+    WebhookHook.objects.filter(pk=hook.pk).update(active=False)
+    hook.active = False
+    return hook
+
+
+def _step_payload(step: ExperienceStep) -> dict:
+    return {"session": step.session_id, "index": step.index, "observation": step.observation, "action": step.action,
+            "reward": step.reward, "next_observation": step.next_observation, "terminated": step.terminated,
+            "truncated": step.truncated, "info": step.info, "policy_id": step.policy_id,
+            "policy_version": step.policy_version, "request_id": step.request_id,
+            "created_at": step.created_at.isoformat()}
+
+
+def _events_for_step(hook: WebhookHook, step: ExperienceStep, episode_return: Callable[[], float]) -> list[tuple[str, dict]]:
+    events = []
+    if WebhookEvent.STEP in hook.events:
+        events.append((WebhookEvent.STEP, _step_payload(step)))
+    if WebhookEvent.EPISODE_END in hook.events and (step.terminated or step.truncated):
+        events.append((WebhookEvent.EPISODE_END, {
+            "session": step.session_id, "game": step.session.game_version.game.slug, "steps": step.index + 1,
+            "total_reward": episode_return(), "terminated": step.terminated, "truncated": step.truncated,
+            "policy_id": step.policy_id, "policy_version": step.policy_version}))
+    if WebhookEvent.REWARD_THRESHOLD in hook.events and hook.reward_threshold is not None:
+        after = episode_return()
+        if after - step.reward < hook.reward_threshold <= after:
+            events.append((WebhookEvent.REWARD_THRESHOLD, {
+                "session": step.session_id, "index": step.index, "episode_return": after,
+                "threshold": hook.reward_threshold, "policy_id": step.policy_id}))
+    return events
+
+
+def webhook_deliveries_create_for_step(*, step_id: int) -> list[WebhookDelivery]:
+    """Create one pending delivery per (active hook of the episode's owner, matching event) and enqueue each
+    after commit. `reward_threshold` fires on the step whose reward makes the episode return first reach the
+    threshold. Call after the step committed; a step without hooks costs one query."""
+    step = ExperienceStep.objects.select_related("session__game_version__game").filter(pk=step_id).first()
+    if step is None:
+        return []
+    hooks = list(WebhookHook.objects.filter(owner_id=step.session.owner_id, active=True).order_by("pk"))
+    if not hooks:
+        return []
+    cached: list[float] = []
+
+    def episode_return() -> float:
+        # Summed from the steps (not the session's running total), so a batch's later steps do not leak in.
+        if not cached:
+            total = ExperienceStep.objects.filter(session_id=step.session_id, index__lte=step.index).aggregate(
+                total=Sum("reward"))["total"]
+            cached.append(float(total or 0.0))
+        return cached[0]
+
+    deliveries = []
+    with transaction.atomic():
+        for hook in hooks:
+            for event, data in _events_for_step(hook, step, episode_return):
+                delivery = WebhookDelivery.objects.create(hook=hook, event=event, session_id=step.session_id,
+                                                          step_index=step.index, payload={})
+                delivery.payload = {"id": delivery.pk, "event": event, "hook": hook.pk,
+                                    "created_at": delivery.created_at.isoformat(), "data": data}
+                delivery.save(update_fields=["payload"])
+                deliveries.append(delivery)
+        for delivery in deliveries:
+            transaction.on_commit(_enqueue_later(delivery.pk), robust=True)
+    return deliveries
+
+
+def _enqueue_later(delivery_id: int) -> Callable[[], None]:
+    def enqueue_delivery() -> None:
+        from rl_app.tasks import deliver_webhook_task
+
+        deliver_webhook_task.delay(delivery_id)
+
+    return enqueue_delivery
+
+
+def webhook_delivery_attempt(*, delivery_id: int, final: bool) -> WebhookDelivery | None:
+    """Make one attempt at a pending delivery and log it (attempts, response code, last error, status).
+
+    The HTTP call runs outside any transaction. Raises WebhookDeliveryFailed for a retryable failure when
+    this is not the `final` attempt (Celery then retries with backoff); otherwise records `failed`.
+    A delivery that is no longer pending, or whose hook was deactivated, is left alone."""
+    delivery = WebhookDelivery.objects.select_related("hook").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return delivery
+    if not delivery.hook.active:
+        WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED, last_error="hook deactivated", updated_at=timezone.now())
+        return delivery
+    result = post_signed(url=delivery.hook.url, secret=delivery.hook.secret, body=encode_body(delivery.payload),
+                         headers={"X-Royale-Event": delivery.event, "X-Royale-Delivery": str(delivery.pk)})
+    now = timezone.now()
+    if result.ok:
+        status = DeliveryStatus.SUCCEEDED
+    elif result.retryable and not final:
+        status = DeliveryStatus.PENDING
+    else:
+        status = DeliveryStatus.FAILED
+    outcome = {"delivered_at": now} if result.ok else {"last_error": result.error}  # keep the last error seen
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1, response_code=result.status_code,
+                                                          status=status, updated_at=now, **outcome)
+    metrics.WEBHOOK_ATTEMPTS.labels(event=delivery.event, outcome=status).inc()
+    if status == DeliveryStatus.PENDING:
+        raise WebhookDeliveryFailed(result.error)
+    delivery.refresh_from_db()
+    return delivery

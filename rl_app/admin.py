@@ -1,0 +1,62 @@
+from django.contrib import admin
+
+from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookHook
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Append-only tables: rows are written by services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExperienceStep)
+class ExperienceStepAdmin(ReadOnlyAdmin):
+    list_display = ("id", "session", "index", "action_type", "reward", "terminated", "truncated", "policy_id",
+                    "policy_version", "created_at")
+    list_filter = ("terminated", "truncated", "session__game_version__game")
+    search_fields = ("=session__id", "policy_id", "request_id")
+    list_select_related = ("session",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # counting millions of steps on every page view is not worth it
+
+    @admin.display(description="action")
+    def action_type(self, obj: ExperienceStep) -> str:
+        return str(obj.action.get("type", "")) if isinstance(obj.action, dict) else ""
+
+
+@admin.register(PolicyFeedback)
+class PolicyFeedbackAdmin(ReadOnlyAdmin):
+    list_display = ("id", "session", "step_index", "policy_id", "policy_version", "owner", "created_at")
+    list_filter = ("policy_id",)
+    search_fields = ("=session__id", "policy_id", "owner__username")
+    list_select_related = ("session", "owner")
+
+
+@admin.register(WebhookHook)
+class WebhookHookAdmin(admin.ModelAdmin):
+    list_display = ("id", "owner", "url", "events", "reward_threshold", "active", "created_at")
+    list_filter = ("active",)
+    search_fields = ("url", "owner__username")
+    list_select_related = ("owner",)
+    # The secret is never displayed; staff may only (de)activate a hook.
+    fields = ("owner", "url", "events", "reward_threshold", "description", "active", "created_at")
+    readonly_fields = ("owner", "url", "events", "reward_threshold", "description", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ("id", "hook", "event", "session", "step_index", "status", "attempts", "response_code",
+                    "created_at", "delivered_at")
+    list_filter = ("status", "event")
+    search_fields = ("=hook__id", "=session__id", "last_error")
+    list_select_related = ("hook", "session")
