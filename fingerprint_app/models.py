@@ -72,7 +72,7 @@ class FingerprintProfile(models.Model):
         indexes = [models.Index(fields=["engine_key", "-version"], name="fpprofile_engine_latest")]
 
     def __str__(self) -> str:
-        return f"{self.label} v{self.version}"
+        return f"{self.label} · profile v{self.version}"
 
 
 class ProbeCampaign(models.Model):

@@ -8,20 +8,29 @@ from fingerprint_app.signatures import signature_from_stats
 from fingerprint_app.stats import SufficientStats
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer only: no numeric strings, booleans or floats."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class CampaignCreateInputSerializer(serializers.Serializer):
     game = serializers.SlugField(required=False, max_length=64, help_text="Slug of a local game")
-    game_version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1,
+    game_version = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1,
                                             help_text="Version number of the game (default: latest)")
     remote_url = serializers.URLField(required=False, max_length=500,
                                       help_text="A remote engine (RemoteSlotEngine wire contract) instead of a game")
-    target_spins = serializers.IntegerField(min_value=1, max_value=MAX_TARGET)
-    query_budget = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=10 * MAX_TARGET,
+    target_spins = StrictIntegerField(min_value=1, max_value=MAX_TARGET)
+    query_budget = StrictIntegerField(required=False, allow_null=True, min_value=1, max_value=10 * MAX_TARGET,
                                             help_text="Hard cap on engine queries (spins + audit + replay checks)")
-    wallet_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1,
+    wallet_id = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1,
                                          help_text="Wallet charged cost_per_query per query (default: your wallet)")
     seed = serializers.CharField(required=False, min_length=1, max_length=128,
                                  help_text="Probe seed (default: 256 random bits); same seed = same spins")
-    chunk_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_CHUNK,
+    chunk_size = StrictIntegerField(required=False, min_value=1, max_value=MAX_CHUNK,
                                           help_text=f"Spins per committed chunk (default {LOCAL_CHUNK} local, "
                                                     f"{REMOTE_CHUNK} remote)")
     extend_profile = serializers.BooleanField(required=False, default=True,
@@ -138,8 +147,8 @@ def profile_data(profile: FingerprintProfile, *, detail: bool = False) -> dict:
 
 
 class MatchInputSerializer(serializers.Serializer):
-    campaign_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
-    session_id = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    campaign_id = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    session_id = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
 
     def validate(self, attrs):
         if ("campaign_id" in attrs) == ("session_id" in attrs):

@@ -1,0 +1,54 @@
+import pytest
+from django.urls import reverse
+
+from fingerprint_app import services
+from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    user = django_user_model.objects.create_superuser("fp-admin", "fp@example.invalid", "pw")
+    client.force_login(user)
+    return client
+
+
+def test_profile_page_shows_charts_and_exact_par(staff_client, fruit_version):
+    campaign = services.campaign_create(game_version=fruit_version, target_spins=4000, seed="adm", chunk_size=1000,
+                                        enqueue=False)
+    services.campaign_run(campaign_id=campaign.pk)
+    page = staff_client.get(reverse("admin:fingerprint_app_fingerprintprofile_change", args=[campaign.profile_id]))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count("<figure") == 3 and html.count('<svg xmlns:xlink') == 3
+    assert "RTP estimate converging" in html and "exact PAR RTP" in html and str(fruit_version.rtp) in html
+    listing = staff_client.get(reverse("admin:fingerprint_app_fingerprintprofile_changelist"))
+    assert listing.status_code == 200 and "fruit-low v1" in listing.content.decode()
+
+
+def test_campaign_pages_and_add_form(staff_client, fruit_version, django_capture_on_commit_callbacks):
+    add_url = reverse("admin:fingerprint_app_probecampaign_add")
+    assert staff_client.get(add_url).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(add_url, {"game_version": fruit_version.pk, "remote_url": "",
+                                               "target_spins": 2000, "chunk_size": 500, "seed": "from-admin"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    campaign = ProbeCampaign.objects.get(seed="from-admin")
+    assert campaign.status == CampaignStatus.COMPLETED and campaign.chunks_done == 4
+    page = staff_client.get(reverse("admin:fingerprint_app_probecampaign_change", args=[campaign.pk]))
+    assert page.status_code == 200 and "<svg xmlns:xlink" in page.content.decode()
+    both = staff_client.post(add_url, {"game_version": fruit_version.pk, "remote_url": "https://x.invalid/spin",
+                                       "target_spins": 10})
+    assert both.status_code == 200 and "exactly one engine" in both.content.decode()
+    assert staff_client.get(reverse("admin:fingerprint_app_probecampaign_changelist")).status_code == 200
+
+
+def test_recovered_definition_download(staff_client, fruit_version):
+    campaign = services.campaign_create(game_version=fruit_version, target_spins=10, seed="d", enqueue=False)
+    url = reverse("admin:fingerprint_app_fingerprintprofile_definition", args=[campaign.profile_id])
+    assert staff_client.get(url).status_code == 404
+    FingerprintProfile.objects.filter(pk=campaign.profile_id).update(recovered_definition={"slug": "r"})
+    response = staff_client.get(url)
+    assert response.status_code == 200 and response.json() == {"slug": "r"}
+    assert "attachment" in response["Content-Disposition"]

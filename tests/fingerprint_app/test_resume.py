@@ -1,0 +1,81 @@
+"""A campaign whose worker process is killed (SIGKILL) resumes to exactly the uninterrupted result."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from fingerprint_app import services
+from fingerprint_app.models import CampaignStatus, ProbeCampaign, ProbeSample
+from wallet_app.models import LedgerEntry
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.skipif(not getattr(settings, "USING_POSTGRES", False),
+                                 reason="a second process needs the shared PostgreSQL test database")]
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def _worker(campaign_id: int) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_TASK_ALWAYS_EAGER": "true"}
+    env.pop("REDIS_URL", None)
+    return subprocess.Popen([sys.executable, "manage.py", "run_campaign", str(campaign_id), "--quiet", "--sleep", "30"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _snapshot(campaign_id: int) -> dict:
+    campaign = ProbeCampaign.objects.select_related("profile").get(pk=campaign_id)
+    samples = [(s.start_index, s.count, s.alphabet, bytes(s.windows), bytes(s.numerators), s.denominator)
+               for s in ProbeSample.objects.filter(campaign_id=campaign_id).order_by("start_index")]
+    fees = sorted((e.amount, e.reference.rsplit(":", 1)[1])
+                  for e in LedgerEntry.objects.filter(reference__startswith=f"probe_campaign:{campaign_id}:"))
+    return {"status": campaign.status, "spins_done": campaign.spins_done, "chunks_done": campaign.chunks_done,
+            "queries_used": campaign.queries_used, "fees_charged": campaign.fees_charged, "stats": campaign.stats,
+            "convergence": campaign.convergence, "profile_stats": campaign.profile.stats,
+            "profile_signature": campaign.profile.signature, "samples": samples, "fees": fees}
+
+
+def test_killed_worker_resumes_to_the_uninterrupted_result(fruit_version, make_wallet):
+    wallet = make_wallet(balance="1000", cost_per_query=Decimal("0.0001"))
+    common = dict(game_version=fruit_version, target_spins=60_000, wallet=wallet, seed="kill-me", chunk_size=20_000,
+                  extend_profile=False, enqueue=False)
+    killed = services.campaign_create(**common)
+    reference = services.campaign_create(**common)
+
+    worker = _worker(killed.pk)
+    try:
+        deadline = time.monotonic() + 60
+        while ProbeCampaign.objects.get(pk=killed.pk).chunks_done < 1:
+            assert worker.poll() is None, worker.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the worker never committed a chunk"
+            time.sleep(0.05)
+        worker.send_signal(signal.SIGKILL)  # a real crash: no cleanup, no atexit, mid-sleep before chunk 2
+        assert worker.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait(timeout=30)
+    connection.close()  # drop the connection the killed worker's locks could have touched
+    interrupted = ProbeCampaign.objects.get(pk=killed.pk)
+    assert interrupted.status == CampaignStatus.RUNNING and interrupted.spins_done == 20_000
+
+    services.campaign_run(campaign_id=killed.pk)   # the resumed worker
+    services.campaign_run(campaign_id=reference.pk)  # the uninterrupted run, same seed
+
+    resumed, fresh = _snapshot(killed.pk), _snapshot(reference.pk)
+    assert resumed["status"] == CampaignStatus.COMPLETED and resumed["spins_done"] == 60_000
+    assert resumed["stats"]["spins"] == 60_000
+    assert resumed == fresh
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal(1000) - 2 * resumed["fees_charged"]
