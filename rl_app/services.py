@@ -137,15 +137,15 @@ def _events_for_step(hook: WebhookHook, step: ExperienceStep, episode_return: Ca
     return events
 
 
-def webhook_deliveries_create_for_step(*, step_id: int) -> list[WebhookDelivery]:
+def webhook_deliveries_create_for_step(*, step_id: int, owner_id: int) -> list[WebhookDelivery]:
     """Create one pending delivery per (active hook of the episode's owner, matching event) and enqueue each
-    after commit. `reward_threshold` fires on the step whose reward makes the episode return first reach the
-    threshold. Call after the step committed; a step without hooks costs one query."""
+    after commit. `reward_threshold` fires on each step whose reward lifts the episode return from below the
+    threshold to it or above. Call after the step committed; for an owner without hooks it costs one query."""
+    hooks = list(WebhookHook.objects.filter(owner_id=owner_id, active=True).order_by("pk"))
+    if not hooks:
+        return []
     step = ExperienceStep.objects.select_related("session__game_version__game").filter(pk=step_id).first()
     if step is None:
-        return []
-    hooks = list(WebhookHook.objects.filter(owner_id=step.session.owner_id, active=True).order_by("pk"))
-    if not hooks:
         return []
     cached: list[float] = []
 

@@ -11,11 +11,11 @@ from rl_app.models import ExperienceStep
 def schedule_step_webhooks(sender, instance: ExperienceStep, created: bool, **kwargs) -> None:
     if created:
         # robust: a webhook bookkeeping error must never turn a committed action into an error response.
-        step_id = instance.pk
-        transaction.on_commit(lambda: _dispatch(step_id), robust=True)
+        step_id, owner_id = instance.pk, instance.session.owner_id
+        transaction.on_commit(lambda: _dispatch(step_id, owner_id), robust=True)
 
 
-def _dispatch(step_id: int) -> None:
+def _dispatch(step_id: int, owner_id: int) -> None:
     from rl_app.services import webhook_deliveries_create_for_step
 
-    webhook_deliveries_create_for_step(step_id=step_id)
+    webhook_deliveries_create_for_step(step_id=step_id, owner_id=owner_id)
