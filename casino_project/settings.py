@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "sessions_app",
     "fingerprint_app",
     "rl_app",
+    "operator_console",
 ]
 
 MIDDLEWARE = [

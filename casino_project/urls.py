@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("games_app.public_urls")),
     path("", include("games_app.casino.urls")),
     re_path(r"^api/(?P<version>v1|v2)/", include(api_patterns)),
+    path("admin/console/", include("operator_console.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from core.models import ApiToken, IdempotencyRecord
 from core.services import token_create
+from operator_console.admin_actions import audited, console_permission
 
 
 @admin.register(ApiToken)
@@ -23,10 +24,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = token.pk, token.prefix, token.key_hash, token.created_at
         messages.warning(request, f"Copy this token now, it will not be shown again: {raw}")
 
-    @admin.action(description="Revoke selected tokens")
+    has_revoke_tokens_permission = console_permission("revoke_tokens")
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke_tokens"])
+    @audited("revoke_tokens")
     def revoke_tokens(self, request, queryset):
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
         self.message_user(request, f"Revoked {count} token(s).")
+        return {"revoked": count}
 
 
 @admin.register(IdempotencyRecord)

@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from sessions_app.models import GameplaySession, SessionSpin, SessionTransition
+from operator_console.admin_actions import audited, console_permission
+from operator_console.services import session_abort_by
+from sessions_app.exceptions import InvalidStateTransition
+from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -34,9 +37,29 @@ class GameplaySessionAdmin(admin.ModelAdmin):
     list_select_related = ("owner", "game_version__game")
     readonly_fields = [f.name for f in GameplaySession._meta.fields]
     inlines = [TransitionInline]
+    actions = ["abort_sessions"]
 
     def has_add_permission(self, request):
         return False
+
+    has_abort_sessions_permission = console_permission("abort_sessions")
+
+    @admin.action(description="Abort selected sessions", permissions=["abort_sessions"])
+    @audited("abort_sessions")
+    def abort_sessions(self, request, queryset):
+        # Each abort goes through the state machine in its own transaction; completed ones are skipped.
+        aborted, skipped = [], []
+        for pk in queryset.exclude(state=SessionState.COMPLETED).order_by("pk").values_list("pk", flat=True):
+            try:
+                session_abort_by(session_id=pk, actor=request.user)
+                aborted.append(pk)
+            except InvalidStateTransition:
+                skipped.append(pk)
+        skipped += list(queryset.filter(state=SessionState.COMPLETED).exclude(pk__in=aborted)
+                        .values_list("pk", flat=True))
+        self.message_user(request, f"Aborted {len(aborted)} session(s); {len(skipped)} already completed.",
+                          messages.SUCCESS)
+        return {"aborted": aborted, "skipped": sorted(skipped)}
 
 
 @admin.register(SessionTransition)

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from operator_console.admin_actions import audited, console_permission
 from wallet_app import services
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
 
@@ -32,17 +33,25 @@ class WalletAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Freeze selected wallets")
-    def freeze_wallets(self, request, queryset):
-        for pk in queryset.order_by("pk").values_list("pk", flat=True):
-            services.freeze(wallet_id=pk)
-        self.message_user(request, "Froze the selected wallet(s).", messages.SUCCESS)
+    has_freeze_wallets_permission = console_permission("freeze_wallets")
 
-    @admin.action(description="Unfreeze selected wallets")
+    @admin.action(description="Freeze selected wallets", permissions=["freeze_wallets"])
+    @audited("freeze_wallets")
+    def freeze_wallets(self, request, queryset):
+        pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+        for pk in pks:
+            services.freeze(wallet_id=pk)
+        self.message_user(request, f"Froze {len(pks)} wallet(s).", messages.SUCCESS)
+        return {"frozen": len(pks)}
+
+    @admin.action(description="Unfreeze selected wallets", permissions=["freeze_wallets"])
+    @audited("unfreeze_wallets")
     def unfreeze_wallets(self, request, queryset):
-        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+        pks = list(queryset.order_by("pk").values_list("pk", flat=True))
+        for pk in pks:
             services.unfreeze(wallet_id=pk)
-        self.message_user(request, "Unfroze the selected wallet(s).", messages.SUCCESS)
+        self.message_user(request, f"Unfroze {len(pks)} wallet(s).", messages.SUCCESS)
+        return {"unfrozen": len(pks)}
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -67,4 +76,5 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 @admin.register(LedgerAudit)
 class LedgerAuditAdmin(ReadOnlyAdmin):
     list_display = ("id", "finished_at", "wallets_checked", "entries_checked", "mismatch_count")
+    # Run a new audit from the operator dashboard (audited); the rows here are its history.
 

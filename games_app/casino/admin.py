@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 
 from games_app.casino import services
+from operator_console.admin_actions import audited, console_permission
 from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats, CasinoLottoDraw,
                                      CasinoLottoTicket, CasinoRequest, CasinoRound)
 
@@ -43,10 +44,15 @@ class CasinoCommitAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.action(description="Expire stale commits (all pending commits past their timeout)")
+    has_expire_commits_permission = console_permission("expire_commits")
+
+    @admin.action(description="Expire stale commits (all pending commits past their timeout)",
+                  permissions=["expire_commits"])
+    @audited("expire_stale_commits")
     def expire_stale_commits(self, request, queryset):
         expired = services.commits_expire_stale()
         self.message_user(request, f"{expired} stale commit(s) expired.", messages.SUCCESS)
+        return {"expired": expired}
 
 
 @admin.register(CasinoRound)

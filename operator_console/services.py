@@ -1,0 +1,141 @@
+"""Writes of the operator console: the admin audit trail, console roles and logins, and the
+console's own tasks (audits, commit expiry), each recorded in the trail."""
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.db.models import Model
+
+from core.request_context import get_request_id
+from operator_console.models import ActionOutcome, AdminActionLog
+
+OPERATORS_GROUP = "operators"
+ADMINS_GROUP = "admins"
+CONSOLE_ROLES = {"operator": OPERATORS_GROUP, "admin": ADMINS_GROUP}
+# What operators may do besides viewing every table (DESIGN.md §7): the console's actions.
+OPERATOR_ACTION_CODENAMES = ("view_dashboard", "run_audits", "freeze_wallets", "revoke_tokens", "expire_commits",
+                             "abort_sessions", "start_campaigns")
+MAX_LOGGED_OBJECTS = 100
+
+
+def admin_action_record(*, actor, action: str, objects: Iterable[Model] = (), target_model: str = "",
+                        details: dict[str, Any] | None = None, outcome: str = ActionOutcome.OK,
+                        object_count: int | None = None) -> AdminActionLog:
+    """Append one row to the admin audit trail. The first MAX_LOGGED_OBJECTS objects are stored by
+    id and repr; `details["object_count"]` keeps the full count when more were affected."""
+    objects = list(objects)
+    if objects and not target_model:
+        target_model = objects[0]._meta.label_lower
+    details = dict(details or {})
+    object_count = len(objects) if object_count is None else object_count
+    if object_count > MAX_LOGGED_OBJECTS:
+        details["object_count"] = object_count
+    shown = objects[:MAX_LOGGED_OBJECTS]
+    return AdminActionLog.objects.create(
+        actor=actor if getattr(actor, "pk", None) else None, actor_username=getattr(actor, "username", "") or "",
+        action=action, target_model=target_model, object_ids=[str(obj.pk) for obj in shown],
+        object_reprs=[str(obj)[:200] for obj in shown], outcome=outcome, details=details,
+        request_id=get_request_id())
+
+
+def roles_sync(*, using: str = "default") -> tuple[Group, Group]:
+    """Create or refresh the `operators` and `admins` groups. Operators: every view permission plus
+    the console's actions (and adding probe campaigns); admins: every permission. Idempotent."""
+    with transaction.atomic(using=using):
+        operators, _ = Group.objects.using(using).get_or_create(name=OPERATORS_GROUP)
+        admins, _ = Group.objects.using(using).get_or_create(name=ADMINS_GROUP)
+        every = Permission.objects.using(using).all()
+        operator_perms = every.filter(codename__startswith="view_") | every.filter(
+            content_type__app_label="operator_console", codename__in=OPERATOR_ACTION_CODENAMES) | every.filter(
+            content_type__app_label="fingerprint_app", codename="add_probecampaign")
+        operators.permissions.set(operator_perms)
+        admins.permissions.set(every)
+    return operators, admins
+
+
+def operator_login_upsert(*, username: str, role: str, password: str | None = None) -> tuple[Any, str | None]:
+    """Give `username` an admin-console login: is_staff, in exactly one console group, with a
+    password (generated when not given; returned once, else None). Agent tokens never grant this.
+    Raises ValueError for an unknown role."""
+    if role not in CONSOLE_ROLES:
+        raise ValueError(f"role must be one of {', '.join(CONSOLE_ROLES)}")
+    generated = None
+    if not password:
+        password = generated = secrets.token_urlsafe(18)
+    roles_sync()
+    with transaction.atomic():
+        user, _ = get_user_model().objects.get_or_create(username=username)
+        user.is_staff, user.is_active = True, True
+        user.set_password(password)
+        user.save()
+        user.groups.remove(*Group.objects.filter(name__in=CONSOLE_ROLES.values()))
+        user.groups.add(Group.objects.get(name=CONSOLE_ROLES[role]))
+    return user, generated
+
+
+def ledger_audit_run_by(*, actor) -> AdminActionLog:
+    """Run the ledger audit (wallet_app) and record the run and its outcome in the trail."""
+    from wallet_app.services import ledger_audit_run
+
+    audit = ledger_audit_run()
+    return admin_action_record(
+        actor=actor, action="ledger_audit", objects=[audit],
+        outcome=ActionOutcome.OK if audit.ok else ActionOutcome.ERROR,
+        details={"audit_id": audit.pk, "wallets_checked": audit.wallets_checked,
+                 "entries_checked": audit.entries_checked, "mismatch_count": audit.mismatch_count})
+
+
+def channel_audit_run_by(*, actor, max_reported: int = 50) -> AdminActionLog:
+    """Check every A2A channel (conservation, nonce chain) and record the result in the trail;
+    the newest such row is what the dashboard shows as the channel audit."""
+    from games_app.casino.audit import audit_all_channels
+    from games_app.casino.models import CasinoChannel
+
+    problems: list[dict] = []
+    bad = 0
+    for channel, found in audit_all_channels():
+        bad += 1
+        if len(problems) < max_reported:
+            problems.append({"channel": channel.pk, "agent_address": channel.agent_address, "problems": found})
+    return admin_action_record(
+        actor=actor, action="channel_audit", target_model="casino.casinochannel",
+        outcome=ActionOutcome.ERROR if bad else ActionOutcome.OK,
+        details={"channels_checked": CasinoChannel.objects.count(), "inconsistent": bad, "problems": problems})
+
+
+def stale_commits_expire_by(*, actor) -> AdminActionLog:
+    """Expire every pending A2A commit past its reveal timeout, and record how many."""
+    from games_app.casino.services import commits_expire_stale
+
+    expired = 0
+    for _ in range(1000):  # bounded: at most 500k commits per click
+        batch = commits_expire_stale()
+        expired += batch
+        if batch < 500:
+            break
+    return admin_action_record(actor=actor, action="expire_stale_commits", target_model="casino.casinocommit",
+                               details={"expired": expired})
+
+
+class ConsoleActor:
+    """Stands in for an operator ApiToken when the console acts on a session: sessions_app asks a
+    token only for `owner_id` and `has_role`, and console staff act with operator scope."""
+
+    def __init__(self, user):
+        self.user = user
+        self.owner_id = user.pk
+
+    def has_role(self, minimum: str) -> bool:
+        return minimum in ("agent", "operator")
+
+
+def session_abort_by(*, session_id: int, actor) -> dict:
+    """Abort one gameplay session through its state machine (sessions_app.services.session_act), as
+    console user `actor`. Locks the session; raises SessionNotFound, or InvalidStateTransition
+    (409) when it is already completed. The caller records the action in the trail."""
+    from sessions_app.services import session_act
+
+    return session_act(session_id=session_id, token=ConsoleActor(actor), action={"type": "abort"})

@@ -1,0 +1,158 @@
+"""Each console action works through the owning app's service and leaves one AdminActionLog row."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from core.exceptions import DomainError
+from core.models import ApiToken
+from games_app.casino.models import CasinoChannel, CasinoCommit
+from games_app.models import GameVersion
+from operator_console.models import AdminActionLog
+from sessions_app.models import GameplaySession, SessionState, SessionTransition
+from wallet_app.models import LedgerAudit, Wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def _run_action(client, model: str, action: str, pks) -> None:
+    response = client.post(reverse(f"admin:{model}_changelist"),
+                           {"action": action, "_selected_action": [str(pk) for pk in pks]})
+    assert response.status_code == 302, response.content[:300]
+
+
+def _last_log(action: str) -> AdminActionLog:
+    return AdminActionLog.objects.filter(action=action).latest("id")
+
+
+def test_action_freeze_and_unfreeze_wallets_are_audited(operator_console_client, operator_user, world):
+    wallets = world.wallets[:2]
+    _run_action(operator_console_client, "wallet_app_wallet", "freeze_wallets", [w.pk for w in wallets])
+    assert set(Wallet.objects.filter(frozen=True).values_list("pk", flat=True)) == {w.pk for w in wallets}
+    log = _last_log("freeze_wallets")
+    assert (log.actor, log.actor_username, log.outcome) == (operator_user, "olivia", "ok")
+    assert log.target_model == "wallet_app.wallet" and log.object_ids == [str(w.pk) for w in wallets]
+    assert log.details == {"frozen": 2}
+    _run_action(operator_console_client, "wallet_app_wallet", "unfreeze_wallets", [wallets[0].pk])
+    assert list(Wallet.objects.filter(frozen=True).values_list("pk", flat=True)) == [wallets[1].pk]
+    assert _last_log("unfreeze_wallets").object_ids == [str(wallets[0].pk)]
+
+
+def test_action_revoke_tokens_is_audited_and_token_stops_working(operator_console_client, world):
+    token, raw = world.tokens[1]
+    _run_action(operator_console_client, "core_apitoken", "revoke_tokens", [token.pk])
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    assert _last_log("revoke_tokens").details == {"revoked": 1}
+    response = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 401
+
+
+def test_action_expire_stale_commits_is_audited(operator_console_client, world):
+    pending = CasinoCommit.objects.filter(status="pending")
+    assert pending.count() == 1
+    with time_machine.travel(timezone.now() + timedelta(hours=1)):
+        _run_action(operator_console_client, "casino_casinocommit", "expire_stale_commits", [pending.get().pk])
+    assert not CasinoCommit.objects.filter(status="pending").exists()
+    assert _last_log("expire_stale_commits").details == {"expired": 1}
+
+
+def test_action_abort_sessions_goes_through_the_state_machine(operator_console_client, world):
+    first, second, third = world.sessions
+    _run_action(operator_console_client, "sessions_app_gameplaysession", "abort_sessions", [first, second])
+    assert set(GameplaySession.objects.filter(state=SessionState.COMPLETED).values_list("pk", flat=True)) == {
+        first, second}
+    transition = SessionTransition.objects.filter(session_id=first).latest("id")
+    assert (transition.from_state, transition.to_state, transition.action) == ("playing", "completed", "abort")
+    session = GameplaySession.objects.get(pk=first)
+    assert session.end_reason == "aborted" and session.summary["end_reason"] == "aborted"
+    assert _last_log("abort_sessions").details == {"aborted": [first, second], "skipped": []}
+    # Aborting again is refused by the state machine and reported, not an error page.
+    _run_action(operator_console_client, "sessions_app_gameplaysession", "abort_sessions", [first, third])
+    assert _last_log("abort_sessions").details == {"aborted": [third], "skipped": [first]}
+    assert SessionTransition.objects.filter(session_id=first, action="abort").count() == 1
+
+
+def test_action_start_probing_campaign_is_audited(operator_console_client, operator_user, world):
+    from fingerprint_app.models import ProbeCampaign
+
+    version = GameVersion.objects.order_by("pk").first()
+    before = ProbeCampaign.objects.count()
+    _run_action(operator_console_client, "games_app_gameversion", "start_probing_campaigns", [version.pk])
+    campaign = ProbeCampaign.objects.latest("id")
+    assert ProbeCampaign.objects.count() == before + 1
+    assert (campaign.game_version, campaign.created_by, campaign.status) == (version, operator_user, "queued")
+    assert _last_log("start_probing_campaign").details["campaigns"] == [campaign.pk]
+
+
+def test_action_domain_error_is_reported_and_audited_as_error(operator_console_client, world, monkeypatch):
+    def refuse(*, wallet_id):
+        raise DomainError("no", details={"wallet": wallet_id})
+
+    monkeypatch.setattr("wallet_app.services.freeze", refuse)
+    wallet = world.wallets[0]
+    response = operator_console_client.post(reverse("admin:wallet_app_wallet_changelist"),
+                                            {"action": "freeze_wallets", "_selected_action": [wallet.pk]},
+                                            follow=True)
+    assert b"The action &#x27;freeze_wallets&#x27; failed (DOMAIN_ERROR): no" in response.content
+    log = _last_log("freeze_wallets")
+    assert log.outcome == "error" and log.details["code"] == "DOMAIN_ERROR"
+
+
+def test_actions_hidden_from_staff_without_console_permissions(world):
+    viewer = get_user_model().objects.create_user("viewer", password="pw-123456", is_staff=True)
+    client = Client()
+    client.force_login(viewer)
+    # No view permission at all: the admin refuses the changelist.
+    assert client.get(reverse("admin:wallet_app_wallet_changelist")).status_code == 403
+    assert client.get(reverse("operator-dashboard")).status_code == 403
+    wallet = world.wallets[0]
+    client.post(reverse("admin:wallet_app_wallet_changelist"),
+                {"action": "freeze_wallets", "_selected_action": [wallet.pk]})
+    assert not Wallet.objects.get(pk=wallet.pk).frozen
+    assert not AdminActionLog.objects.filter(action="freeze_wallets").exists()
+
+
+@pytest.mark.parametrize("task, action", [("ledger-audit", "ledger_audit"), ("channel-audit", "channel_audit"),
+                                          ("expire-commits", "expire_stale_commits")])
+def test_dashboard_task_runs_and_is_audited(operator_console_client, world, task, action):
+    audits = LedgerAudit.objects.count()
+    response = operator_console_client.post(reverse("operator-run-task", args=[task]), follow=True)
+    assert response.status_code == 200
+    log = _last_log(action)
+    assert log.outcome == "ok" and log.actor_username == "olivia"
+    if task == "ledger-audit":
+        assert LedgerAudit.objects.count() == audits + 1 and log.details["mismatch_count"] == 0
+    if task == "channel-audit":
+        assert log.details == {"channels_checked": 3, "inconsistent": 0, "problems": []}
+
+
+def test_dashboard_channel_audit_reports_an_inconsistent_channel(operator_console_client, world):
+    channel = CasinoChannel.objects.order_by("pk").first()
+    # Conserved (the CHECK constraint holds) but not what the rounds add up to.
+    CasinoChannel.objects.filter(pk=channel.pk).update(agent_balance=channel.agent_balance + Decimal("0.5"),
+                                                       casino_balance=channel.casino_balance - Decimal("0.5"))
+    operator_console_client.post(reverse("operator-run-task", args=["channel-audit"]))
+    log = _last_log("channel_audit")
+    assert log.outcome == "error" and log.details["inconsistent"] == 1
+    assert log.details["problems"][0]["channel"] == channel.pk
+    page = operator_console_client.get(reverse("operator-dashboard")).content.decode()
+    assert "1 inconsistent" in page
+
+
+def test_dashboard_task_refuses_get_and_unknown_tasks(operator_console_client, world):
+    assert operator_console_client.get(reverse("operator-run-task", args=["ledger-audit"])).status_code == 405
+    assert operator_console_client.post(reverse("operator-run-task", args=["drop-tables"])).status_code == 403
+    assert not AdminActionLog.objects.exclude(action="test").exists()
+
+
+def test_admin_action_log_is_read_only(root_client, world):
+    log = AdminActionLog.objects.first()
+    assert root_client.get(reverse("admin:operator_console_adminactionlog_add")).status_code == 403
+    assert root_client.post(reverse("admin:operator_console_adminactionlog_delete", args=[log.pk]),
+                            {"post": "yes"}).status_code == 403
+    assert AdminActionLog.objects.filter(pk=log.pk).exists()
