@@ -20,8 +20,16 @@ def _token_rate(group: str, request) -> str:
     return request.api_token.rate_limit or settings.DEFAULT_TOKEN_RATE_LIMIT
 
 
+def _unknown_ip(group: str, request) -> str:
+    return "ip:unknown"
+
+
 def consume(request, *, scope: str, key, rate) -> int | None:
     """Count one request; return seconds to wait if over the limit, else None."""
+    if key == "ip" and not request.META.get("REMOTE_ADDR"):
+        # Behind a proxy on a Unix socket REMOTE_ADDR is empty, and django-ratelimit's "ip" key raises
+        # ImproperlyConfigured (a 500 for every anonymous request): such requests share one budget.
+        key = _unknown_ip
     usage = get_usage(request, group=f"{RATE_GROUP}:{scope}", key=key, rate=rate, increment=True)
     if usage is None or not usage["should_limit"]:
         return None
