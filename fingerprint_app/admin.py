@@ -13,6 +13,8 @@ from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_f
 from fingerprint_app.exceptions import CampaignStateConflict
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
 from fingerprint_app.stats import SufficientStats
+from operator_console.admin_actions import audited, console_permission
+from operator_console.services import admin_action_record
 
 
 def _pretty(data) -> str:
@@ -86,6 +88,8 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
             target_spins=data["target_spins"], query_budget=data.get("query_budget"), wallet=data.get("wallet"),
             seed=data.get("seed") or None, chunk_size=data.get("chunk_size"))
         obj.pk, obj.created_at = campaign.pk, campaign.created_at
+        admin_action_record(actor=request.user, action="start_probing_campaign", objects=[campaign],
+                            details={"campaigns": [campaign.pk], "target_spins": campaign.target_spins})
 
     @admin.display(description="progress")
     def progress_percent(self, obj):
@@ -107,16 +111,20 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
 
         return _pretty(signature_from_stats(SufficientStats.from_json(obj.stats)))
 
-    @admin.action(description="Resume selected paused campaigns")
+    has_start_campaigns_permission = console_permission("start_campaigns")
+
+    @admin.action(description="Resume selected paused campaigns", permissions=["start_campaigns"])
+    @audited("resume_campaigns")
     def resume_campaigns(self, request, queryset):
-        resumed = 0
+        resumed = []
         for pk in queryset.filter(status=CampaignStatus.PAUSED).order_by("pk").values_list("pk", flat=True):
             try:
                 services.campaign_resume(campaign_id=pk)
-                resumed += 1
+                resumed.append(pk)
             except CampaignStateConflict:
                 continue
-        self.message_user(request, f"Resumed {resumed} campaign(s).", messages.SUCCESS)
+        self.message_user(request, f"Resumed {len(resumed)} campaign(s).", messages.SUCCESS)
+        return {"resumed": resumed}
 
 
 @admin.register(FingerprintProfile)

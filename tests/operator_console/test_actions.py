@@ -156,3 +156,20 @@ def test_admin_action_log_is_read_only(root_client, world):
     assert root_client.post(reverse("admin:operator_console_adminactionlog_delete", args=[log.pk]),
                             {"post": "yes"}).status_code == 403
     assert AdminActionLog.objects.filter(pk=log.pk).exists()
+
+
+def test_action_resume_campaigns_and_add_form_are_audited(operator_console_client, world):
+    from fingerprint_app.models import ProbeCampaign
+
+    campaign = ProbeCampaign.objects.order_by("pk").first()
+    ProbeCampaign.objects.filter(pk=campaign.pk).update(status="paused", status_reason="DAILY_LIMIT_EXCEEDED")
+    _run_action(operator_console_client, "fingerprint_app_probecampaign", "resume_campaigns", [campaign.pk])
+    assert ProbeCampaign.objects.get(pk=campaign.pk).status == "queued"
+    assert _last_log("resume_campaigns").details == {"resumed": [campaign.pk]}
+    version = GameVersion.objects.order_by("pk").first()
+    response = operator_console_client.post(reverse("admin:fingerprint_app_probecampaign_add"), {
+        "game_version": version.pk, "remote_url": "", "target_spins": 500, "query_budget": "", "wallet": "",
+        "chunk_size": "", "seed": "fixed"})
+    assert response.status_code == 302, response.content[:500]
+    created = ProbeCampaign.objects.latest("id")
+    assert created.seed == "fixed" and _last_log("start_probing_campaign").object_ids == [str(created.pk)]
