@@ -56,6 +56,7 @@ def _wallet(request, wallet_id: int | None) -> Wallet:
 
 
 class CampaignListCreateApi(APIView):
+    pagination_class = NewestFirst  # documents the {next, previous, results} envelope; get() paginates by hand
     permission_classes = [IsOperator]
 
     @extend_schema(request=CampaignCreateInputSerializer, responses={201: CampaignOutputSerializer}, tags=TAGS,
@@ -108,6 +109,7 @@ class CampaignResumeApi(APIView):
 
 
 class ProfileListApi(APIView):
+    pagination_class = NewestFirst  # documents the {next, previous, results} envelope; get() paginates by hand
     @extend_schema(responses=ProfileSummarySerializer(many=True), tags=TAGS,
                    summary="The profile library (every token may read it)",
                    parameters=[OpenApiParameter("engine", str, description="engine_key, e.g. local:fruit-low:v1"),

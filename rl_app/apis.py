@@ -47,6 +47,7 @@ class StepOutputSerializer(serializers.ModelSerializer):
 
 
 class SessionTraceApi(APIView):
+    pagination_class = StepPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     class FilterSerializer(serializers.Serializer):
         after = serializers.IntegerField(required=False, min_value=-1, max_value=2**31 - 1)
 
@@ -87,6 +88,7 @@ def _episode_data(session) -> dict:
 
 
 class EpisodeListApi(APIView):
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     class FilterSerializer(serializers.Serializer):
         game = serializers.SlugField(required=False, max_length=64)
         policy = serializers.CharField(required=False, max_length=100)
@@ -125,6 +127,7 @@ class FeedbackOutputSerializer(serializers.ModelSerializer):
 
 
 class FeedbackApi(APIView):
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     class FeedbackInputSerializer(serializers.Serializer):
         session = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
         step = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**31 - 1)
@@ -181,6 +184,7 @@ class HookCreatedSerializer(HookOutputSerializer):
 
 
 class HookListCreateApi(APIView):
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     class HookInputSerializer(serializers.Serializer):
         url = serializers.CharField(max_length=2000)
         events = serializers.ListField(child=serializers.ChoiceField(choices=WebhookEvent.choices), min_length=1,
@@ -232,6 +236,7 @@ class DeliveryOutputSerializer(serializers.ModelSerializer):
 
 
 class HookDeliveryListApi(APIView):
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     @extend_schema(responses=DeliveryOutputSerializer(many=True), tags=["rl"], summary="Delivery log of a webhook",
                    parameters=[OpenApiParameter("limit", int, description="Page size, 1-200 (default 50)")])
     def get(self, request, version, hook_id: int):

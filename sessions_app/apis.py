@@ -24,6 +24,7 @@ class SessionPagination(CursorPagination):
 
 
 class SessionListCreateApi(APIView):
+    pagination_class = SessionPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     @extend_schema(request=SessionCreateInputSerializer, responses={201: SessionOutputSerializer}, tags=["sessions"],
                    summary="Create a gameplay session (state idle)")
     @idempotent
