@@ -35,7 +35,8 @@ class CampaignAddForm(forms.ModelForm):
 
     class Meta:
         model = ProbeCampaign
-        fields = ("game_version", "remote_url", "target_spins", "query_budget", "wallet", "chunk_size", "seed")
+        fields = ("game_version", "remote_url", "target_spins", "query_budget", "wallet", "chunk_size", "seed",
+                  "stop_when_exact")
 
     def clean(self):
         data = super().clean()
@@ -55,7 +56,7 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
     list_select_related = ("game_version__game", "profile", "wallet")
     actions = ["resume_campaigns"]
     readonly_fields = ("engine_kind", "game_version", "remote_url", "profile_link", "target_spins", "query_budget",
-                       "chunk_size", "seed", "wallet", "cost_per_query", "status", "status_reason", "error",
+                       "chunk_size", "seed", "stop_when_exact", "wallet", "cost_per_query", "status", "status_reason", "error",
                        "spins_done", "progress_percent", "queries_used", "fees_charged", "chunks_done",
                        "sample_spins", "created_by", "request_id", "created_at", "started_at", "finished_at",
                        "convergence_chart", "signature_json")
@@ -86,7 +87,8 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
         campaign = services.campaign_create(
             created_by=request.user, game_version=data.get("game_version"), remote_url=data.get("remote_url") or "",
             target_spins=data["target_spins"], query_budget=data.get("query_budget"), wallet=data.get("wallet"),
-            seed=data.get("seed") or None, chunk_size=data.get("chunk_size"))
+            seed=data.get("seed") or None, chunk_size=data.get("chunk_size"),
+            stop_when_exact=data.get("stop_when_exact", True))
         obj.pk, obj.created_at = campaign.pk, campaign.created_at
         admin_action_record(actor=request.user, action="start_probing_campaign", objects=[campaign],
                             details={"campaigns": [campaign.pk], "target_spins": campaign.target_spins})

@@ -73,7 +73,8 @@ class CampaignListCreateApi(APIView):
             created_by=request.user, game_version=game_version, remote_url=fields.get("remote_url", ""),
             target_spins=fields["target_spins"], query_budget=fields.get("query_budget"),
             wallet=_wallet(request, fields.get("wallet_id")), seed=fields.get("seed"),
-            chunk_size=fields.get("chunk_size"), extend_profile=fields["extend_profile"])
+            chunk_size=fields.get("chunk_size"), extend_profile=fields["extend_profile"],
+            stop_when_exact=fields["stop_when_exact"])
         return Response(CampaignOutputSerializer(campaign_data(campaign, with_signature=False)).data,
                         status=status.HTTP_201_CREATED)
 

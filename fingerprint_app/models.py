@@ -86,6 +86,7 @@ class ProbeCampaign(models.Model):
     query_budget = models.PositiveBigIntegerField(null=True, blank=True, help_text="Empty = no cap")
     chunk_size = models.PositiveIntegerField()
     seed = models.CharField(max_length=128)
+    stop_when_exact = models.BooleanField(default=True, help_text="Stop early once the exact model is recovered")
     wallet = models.ForeignKey("wallet_app.Wallet", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="probe_campaigns", help_text="Charged per query; empty = free")
     cost_per_query = MoneyField(help_text="Snapshot of the wallet's cost_per_query at creation")

@@ -35,6 +35,8 @@ class CampaignCreateInputSerializer(serializers.Serializer):
                                                     f"{REMOTE_CHUNK} remote)")
     extend_profile = serializers.BooleanField(required=False, default=True,
                                               help_text="Start from the engine's latest profile statistics")
+    stop_when_exact = serializers.BooleanField(required=False, default=True,
+                                               help_text="Stop (completed_exact) once the exact model is recovered")
 
     def validate(self, attrs):
         if ("game" in attrs) == ("remote_url" in attrs):
@@ -75,6 +77,7 @@ class CampaignOutputSerializer(serializers.Serializer):
     cost_per_query = serializers.CharField()
     fees_charged = serializers.CharField()
     seed = serializers.CharField()
+    stop_when_exact = serializers.BooleanField()
     signature = serializers.JSONField(allow_null=True, help_text="Signature of this campaign's own sample")
     convergence = serializers.JSONField(help_text="[[spins, rtp, ci_low, ci_high], ...]")
     created_at = serializers.DateTimeField()
@@ -93,6 +96,7 @@ def campaign_data(campaign: ProbeCampaign, *, with_signature: bool = True) -> di
         "queries_used": campaign.queries_used, "wallet_id": campaign.wallet_id,
         "cost_per_query": format_amount(campaign.cost_per_query),
         "fees_charged": format_amount(campaign.fees_charged), "seed": campaign.seed,
+        "stop_when_exact": campaign.stop_when_exact,
         "signature": signature_from_stats(stats) if stats is not None and stats.spins else None,
         "convergence": campaign.convergence if with_signature else [],
         "created_at": campaign.created_at, "started_at": campaign.started_at, "finished_at": campaign.finished_at,

@@ -88,13 +88,14 @@ def _check_int(value: Any, *, field: str, low: int, high: int) -> int:
 def campaign_create(*, created_by=None, game_version: GameVersion | None = None, remote_url: str = "",
                     target_spins: int, query_budget: int | None = None, wallet: Wallet | None = None,
                     seed: str | None = None, chunk_size: int | None = None, extend_profile: bool = True,
-                    enqueue: bool = True, request_id: str = "") -> ProbeCampaign:
+                    stop_when_exact: bool = True, enqueue: bool = True, request_id: str = "") -> ProbeCampaign:
     """Create a queued campaign and the profile version it fills.
 
     The profile is the next version for the engine; with ``extend_profile`` it starts from the
     latest version's statistics (snapshotted into ``base_stats``). Locks the engine's latest
     profile row so concurrent creations number versions without gaps. The wallet's
-    ``cost_per_query`` is snapshotted. With ``enqueue`` the Celery task starts after commit.
+    ``cost_per_query`` is snapshotted. With ``stop_when_exact`` the campaign ends as soon as the
+    exact-model recovery succeeds. With ``enqueue`` the Celery task starts after commit.
     Raises InvalidCampaign for bad arguments."""
     if (game_version is None) == (not remote_url):
         raise InvalidCampaign("Give exactly one engine: a game version or a remote URL.",
@@ -131,6 +132,7 @@ def campaign_create(*, created_by=None, game_version: GameVersion | None = None,
                     engine_kind=profile.engine_kind, game_version=game_version, remote_url=remote_url,
                     profile=profile, base_stats=base.to_json(), target_spins=target_spins,
                     query_budget=query_budget, chunk_size=chunk_size, seed=seed, wallet=wallet,
+                    stop_when_exact=bool(stop_when_exact),
                     cost_per_query=wallet.cost_per_query if wallet is not None else Decimal(0),
                     created_by=created_by, request_id=request_id or get_request_id())
                 if enqueue:
@@ -396,7 +398,8 @@ def campaign_observations(*, campaign_id: int) -> list:
 
 def _maybe_recover(campaign_id: int) -> None:
     """Try the exact-model recovery on the raw sample when it grew; record the result on the
-    profile, and stop the campaign early (``completed_exact``) once the model is exact.
+    profile, and stop the campaign early (``completed_exact``) once the model is exact (unless
+    the campaign was created with ``stop_when_exact=False``).
     A crash in the recovery is logged and recorded in ``recovery_notes``, never fatal."""
     if recover_model is None:
         return
@@ -417,10 +420,10 @@ def _maybe_recover(campaign_id: int) -> None:
     with transaction.atomic():
         campaign = lock_campaign(campaign_id=campaign_id)
         campaign.recovery_sample_spins = sample_size
-        if fields["exact"] and campaign.status in RUNNABLE_STATUSES:
+        # completed_exact means "stopped early because the model is exact"; whether a profile is
+        # exact is the profile's `exact` flag.
+        if fields["exact"] and campaign.stop_when_exact and campaign.status in RUNNABLE_STATUSES:
             _set_status(campaign, CampaignStatus.COMPLETED_EXACT, reason="exact_model_recovered")
-        elif fields["exact"] and campaign.status == CampaignStatus.COMPLETED:
-            campaign.status = CampaignStatus.COMPLETED_EXACT
         campaign.save()
         profile = lock_profile(profile_id=campaign.profile_id)
         for name, value in fields.items():

@@ -45,3 +45,12 @@ def make_wallet(db):
         return wallet
 
     return _make
+
+
+@pytest.fixture
+def without_recovery(monkeypatch):
+    """Issue-7 tests measure the statistical pipeline: switch the issue-11 hook off (it is tested
+    with fakes in test_services.py and end to end in test_recovery_hook_with_the_real_module)."""
+    from fingerprint_app import services
+
+    monkeypatch.setattr(services, "recover_model", None)

@@ -4,7 +4,7 @@ from django.urls import reverse
 from fingerprint_app import services
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_recovery")]
 
 
 @pytest.fixture

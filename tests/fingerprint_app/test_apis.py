@@ -10,7 +10,7 @@ from fingerprint_app.models import CampaignStatus, ProbeCampaign
 from fingerprint_app.probing import probe_batch
 from games_app.engine import LocalSlotEngine
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_recovery")]
 CAMPAIGNS = "/api/{v}/fingerprints/campaigns"
 
 

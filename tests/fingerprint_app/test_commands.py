@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from fingerprint_app.models import ProbeCampaign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_recovery")]
 
 
 def test_probe_match_and_export_commands(fruit_version, tmp_path):

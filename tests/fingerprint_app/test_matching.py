@@ -86,6 +86,7 @@ def test_match_profiles_pure_library(demo_definitions):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("without_recovery")
 def test_fingerprint_match_picks_the_right_game_among_seven_profiles(load_definition):
     """End to end: library profiles and samples are real campaigns; samples are 20,000 spins."""
     library, foreign = library_definitions(), foreign_definitions()

@@ -43,13 +43,14 @@ def _snapshot(campaign_id: int) -> dict:
     return {"status": campaign.status, "spins_done": campaign.spins_done, "chunks_done": campaign.chunks_done,
             "queries_used": campaign.queries_used, "fees_charged": campaign.fees_charged, "stats": campaign.stats,
             "convergence": campaign.convergence, "profile_stats": campaign.profile.stats,
-            "profile_signature": campaign.profile.signature, "samples": samples, "fees": fees}
+            "profile_signature": campaign.profile.signature, "samples": samples, "fees": fees,
+            "recovery": (campaign.recovery_sample_spins, campaign.profile.recovery_status, campaign.profile.exact)}
 
 
 def test_killed_worker_resumes_to_the_uninterrupted_result(fruit_version, make_wallet):
     wallet = make_wallet(balance="1000", cost_per_query=Decimal("0.0001"))
     common = dict(game_version=fruit_version, target_spins=60_000, wallet=wallet, seed="kill-me", chunk_size=20_000,
-                  extend_profile=False, enqueue=False)
+                  extend_profile=False, stop_when_exact=False, enqueue=False)
     killed = services.campaign_create(**common)
     reference = services.campaign_create(**common)
 

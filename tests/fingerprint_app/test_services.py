@@ -13,7 +13,7 @@ from wallet_app.models import LedgerEntry
 
 from .engines import BlackBox, Broken, Flaky, ShapeShifter
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("without_recovery")]
 FIRST_EXTRA = DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS
 
 
@@ -211,3 +211,18 @@ def test_sample_is_capped_and_decodes_to_observations(fruit_version, monkeypatch
     assert len(window) == 3 and isinstance(multiplier, Fraction)
     chunk_one = SufficientStats.from_json(ProbeCampaign.objects.get(pk=campaign.pk).stats)
     assert stats.spins == 1_000 and stats.cell_counts.keys() == chunk_one.cell_counts.keys()
+
+
+def test_recovery_hook_with_the_real_module(fruit_version, monkeypatch):
+    """If issue 11's recover_model has landed, a campaign on fruit-low ends early and exact."""
+    import importlib
+
+    real = getattr(importlib.import_module("fingerprint_app.recovery"), "recover_model", None)
+    if real is None:
+        pytest.skip("fingerprint_app.recovery.recover_model is not there yet")
+    monkeypatch.setattr(services, "recover_model", real)  # this test wants the real hook
+    campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=200_000, seed="real",
+                                             chunk_size=10_000, enqueue=False))
+    assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done < 200_000
+    assert campaign.profile.exact and campaign.profile.spins_until_exact == campaign.spins_done
+    assert campaign.profile.recovered_definition is not None

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         parser.add_argument("--seed", help="probe seed (default: random)")
         parser.add_argument("--chunk-size", type=int)
         parser.add_argument("--fresh", action="store_true", help="do not extend the engine's latest profile")
+        parser.add_argument("--keep-going", action="store_true",
+                            help="probe all --spins even once the exact model is recovered")
         parser.add_argument("--json", action="store_true", help="print the signature as JSON")
 
     def handle(self, *args, **options):
@@ -51,7 +53,8 @@ class Command(BaseCommand):
             campaign = campaign_create(game_version=game_version, remote_url=options["url"] or "",
                                        target_spins=options["spins"], query_budget=options["budget"], wallet=wallet,
                                        seed=options["seed"], chunk_size=options["chunk_size"],
-                                       extend_profile=not options["fresh"], enqueue=False)
+                                       extend_profile=not options["fresh"],
+                                       stop_when_exact=not options["keep_going"], enqueue=False)
         except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stderr.write(f"campaign {campaign.pk} → profile {campaign.profile_id} (v{campaign.profile.version})")
