@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# TypeScript client smoke test, end to end and bounded in time:
+#   npm ci (skipped when node_modules matches package-lock.json) → a throwaway SQLite server on
+#   127.0.0.1:<free port> (migrate, seed_demo, an agent token for the funded demo wallet) →
+#   types generated from the v1 OpenAPI schema → tsc --strict → the smoke script (a session and
+#   an A2A coinflip) → server stopped. Exit status is the smoke's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+TS=$ROOT/clients/typescript
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/royale-ts-smoke.XXXXXX")
+SERVER_PID=""
+TYPES_PID=""
+
+cleanup() {
+  if [ -n "$TYPES_PID" ]; then kill "$TYPES_PID" 2>/dev/null || true; fi
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+step() { printf '[ts-smoke %ss] %s\n' "$SECONDS" "$*"; }
+
+export DATABASE_URL="sqlite:///$TMP/smoke.sqlite3"
+export DJANGO_ENV=development
+unset REDIS_URL
+
+step "node deps"
+lock_sha=$(sha256sum "$TS/package-lock.json" | cut -d' ' -f1)
+if [ "$(cat "$TS/node_modules/.royale-lock.sha" 2>/dev/null)" != "$lock_sha" ]; then
+  (cd "$TS" && timeout 300 npm ci --no-audit --no-fund --loglevel=error)
+  echo "$lock_sha" > "$TS/node_modules/.royale-lock.sha"
+fi
+
+step "types from the v1 schema, then tsc --strict (in the background)"
+(
+  timeout 60 "$PY" manage.py spectacular --api-version v1 --format openapi-json --file "$TMP/schema.json"
+  cd "$TS"
+  timeout 60 npx --no-install openapi-typescript "$TMP/schema.json" -o src/generated/schema.ts
+  timeout 120 npx --no-install tsc --strict --noEmit -p .
+) > "$TMP/types.log" 2>&1 &
+TYPES_PID=$!
+
+step "database, demo data and token"
+timeout 180 "$PY" manage.py migrate --noinput -v 0
+timeout 120 "$PY" manage.py seed_demo > "$TMP/seed.log"
+TOKEN=$(timeout 60 "$PY" manage.py create_token --role agent --name ts-smoke --owner demo-agent 2>/dev/null)
+
+if ! wait "$TYPES_PID"; then
+  echo "--- type generation / tsc failed ---" >&2
+  cat "$TMP/types.log" >&2
+  exit 1
+fi
+step "types generated, tsc --strict clean"
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+step "server on 127.0.0.1:$PORT"
+"$PY" manage.py runserver "127.0.0.1:$PORT" --noreload --skip-checks > "$TMP/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 100); do
+  if "$PY" -c "import sys, urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/health', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; exit 1; }
+  sleep 0.2
+done
+
+step "smoke"
+if ! (cd "$TS" && ROYALE_URL="http://127.0.0.1:$PORT" ROYALE_TOKEN="$TOKEN" timeout 90 npx --no-install tsx src/smoke.ts); then
+  echo "--- server log (tail) ---" >&2
+  tail -n 40 "$TMP/server.log" >&2
+  exit 1
+fi
+step "done"
