@@ -1,0 +1,290 @@
+"""Exact model recovery of a black-box slot engine from (window, payout) probes (issue 11).
+
+Pure Python/NumPy (no Django models). Entry point: :func:`recover_model`. The method is written
+up in ``docs/recovery.md``.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from fractions import Fraction
+
+import numpy as np
+
+from .data import ObservationSet, observation_set, observation_set_from_arrays
+from .lines import LabelSpace, LineFit, detect_scatter, detect_wild, fit_lines, _strong_threshold
+from .pays import derive_pays, scatter_distribution
+from .strips import ReelModel, assemble_reel, independence_pvalue, weight_model
+from .types import Observation, RecoveryResult
+
+__all__ = ["Observation", "RecoveryResult", "recover_model", "recover_from_set",
+           "observation_set_from_arrays"]
+
+MIN_OBSERVATIONS = 50
+INDEPENDENCE_ALPHA = 1e-3
+TIME_BUDGET = 5.0  # seconds for the (rare) exhaustive wild search
+
+
+def recover_model(*, observations: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]]) -> RecoveryResult:
+    """Recover the engine's maths from probes (windows + total multipliers only).
+
+    Never raises for odd data: malformed observations give ``status="insufficient"`` with the
+    reason in ``notes``. Guarantees: ``status == "exact"`` only when the recovered definition
+    replays every observed payout exactly with the project's evaluator and every quantity its
+    RTP depends on is pinned by the data; then ``definition``, ``par`` and ``rtp`` are exact.
+    """
+    try:
+        obs = observation_set(list(observations))
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
+        return RecoveryResult(status="insufficient", notes=[f"observations unusable: {exc}"])
+    return recover_from_set(obs)
+
+
+def recover_from_set(obs: ObservationSet) -> RecoveryResult:
+    """:func:`recover_model` on an already normalised :class:`ObservationSet`."""
+    started = time.perf_counter()
+    notes: list[str] = []
+    details: dict = {"spins": obs.n, "window": {"rows": obs.rows, "reels": obs.reels},
+                     "alphabet": list(obs.alphabet)}
+    if obs.n < MIN_OBSERVATIONS:
+        return RecoveryResult(status="insufficient", notes=[f"{obs.n} observations; at least {MIN_OBSERVATIONS} needed"],
+                              details=details)
+    n_symbols = len(obs.alphabet)
+
+    # -- reels -----------------------------------------------------------------------------
+    reels = [assemble_reel(cols=obs.sym[:, :, r], n_symbols=n_symbols, reel=r) for r in range(obs.reels)]
+    independence = [independence_pvalue(sym=obs.sym, reel=r) for r in range(obs.reels)]
+    strip_reels = [m for m in reels if m.kind == "strip"]
+    if len(strip_reels) == obs.reels:
+        kind = "strip"
+    elif not strip_reels and all(p is None or p > INDEPENDENCE_ALPHA for p in independence):
+        kind = "non_strip"
+    else:
+        kind = "undetermined"
+        for m in reels:
+            if m.kind != "strip":
+                notes.append(f"reel {m.reel + 1}: {m.note}")
+    details["engine_kind"] = kind
+    weights = None
+    if kind == "strip":
+        q = [[Fraction(m.counts.get(s, 0), m.length) for s in range(n_symbols)] for m in reels]
+        details["reels"] = [_strip_details(m, obs.alphabet, independence[m.reel]) for m in reels]
+    else:
+        weights, info = weight_model(sym=obs.sym, n_symbols=n_symbols)
+        q = [[Fraction(int(weights.grid_weights[r, s]), weights.grid) for s in range(n_symbols)]
+             for r in range(obs.reels)]
+        details["reels"] = _weight_details(weights, info, obs.alphabet, independence)
+        if kind == "non_strip":
+            notes.append("no cyclic strip fits: reels draw symbols independently (weights with 95% CIs in details)"
+                         if obs.rows > 1 else
+                         "one row: a strip and independent weighted draws are indistinguishable; reported as weights")
+            if not weights.pinned:
+                notes.append(f"weights not pinned to multiples of 1/{weights.grid} by the 95% CIs "
+                             f"({obs.n} spins); the maximum-likelihood grid values are used")
+
+    # -- lines, pays, wild, scatter --------------------------------------------------------
+    if obs.y is None:
+        notes.append("payouts share no usable common denominator: pays not recovered")
+        return _finish(kind, None, None, None, notes, details, started)
+    if not (obs.y > 0).any():
+        notes.append("no paying spin observed yet")
+        status = "non_strip" if kind == "non_strip" else "insufficient"
+        return _finish(status, None, None, None, notes, details, started)
+    fit, tried = _search(obs)
+    details["hypotheses_tried"] = tried
+    space = LabelSpace(n_symbols, obs.reels)
+    details.update(_fit_details(fit, obs.alphabet))
+    if not fit.exact:
+        shown = fit.unexplained[:20].tolist()
+        notes.append(f"{fit.unexplained.size} observed payouts are not explained by any line/pay model tried "
+                     f"(first indices {shown}); engine inconsistent or outside the line-pay family")
+        details["inconsistent_observations"] = shown
+    for line, alt in fit.ambiguous_lines[:10]:
+        notes.append(f"payline {list(line)} could be {list(alt)}: no observation tells them apart yet")
+    know = derive_pays(space=space, values=fit.values, wild=fit.wild)
+    for conflict in know.conflicts:
+        notes.append(f"inconsistent pays: {conflict}")
+    for t, c, w, f in know.ambiguous:
+        notes.append(f"ambiguous: max(pay {obs.alphabet[t]} x{c}, wild x{w}) = {f}, neither side pinned")
+    details["paytable"] = {f"{obs.alphabet[s]}": {} for s, _ in know.pinned}
+    for (s, c), v in sorted(know.pinned.items()):
+        details["paytable"][obs.alphabet[s]][str(c)] = str(v)
+    details["wild_pay_upper_bounds"] = {f"{obs.alphabet[s]} x{c}": str(v) for (s, c), v in know.upper.items()}
+
+    from .model import build_definition, model_rtp, per_reel_scatter, replay, unknowns
+    if fit.scatter >= 0:
+        if kind == "strip":
+            per_reel = per_reel_scatter(kmers_or_weights=[m.kmers for m in reels], scatter=fit.scatter, rows=obs.rows)
+        else:
+            per_reel = per_reel_scatter(kmers_or_weights=[q[r][fit.scatter] for r in range(obs.reels)],
+                                        scatter=fit.scatter, rows=obs.rows)
+        sc_dist = scatter_distribution(per_reel)
+    else:
+        sc_dist = {}
+    missing, known_rtp = unknowns(space=space, fit=fit, know=know, q=q, sc_dist=sc_dist, alphabet=obs.alphabet)
+    details["unidentified"] = missing
+    grouped: dict[str, float] = {}
+    for item in missing:
+        if item["kind"] == "line":
+            key = f"pay of {item['symbol']} x{item['count']}"
+            grouped[key] = grouped.get(key, 0.0) + item["probability_per_line_float"] * max(1, fit.n_lines)
+        else:
+            key = f"pay of {item['count']} scatters"
+            grouped[key] = grouped.get(key, 0.0) + item["probability_per_spin_float"]
+    details["unidentified_entries"] = {key: {"probability_per_spin": p, "expected_spins_to_observe": 1.0 / p}
+                                       for key, p in grouped.items()}
+    for key, p in grouped.items():
+        notes.append(f"{key} never observed (about 1 in {1 / p:,.0f} spins); RTP depends on it")
+    details["rtp_identified_part"] = {"exact": str(known_rtp), "decimal": float(known_rtp)}
+
+    strips = _strips_for_definition(kind, reels, weights, obs)
+    definition, problems = (None, ["reel strips not determined: no definition built"]) if strips is None else \
+        build_definition(alphabet=obs.alphabet, rows=obs.rows, strips=strips, fit=fit, know=know,
+                         scatter_values=fit.scatter_values)
+    notes += problems
+    par = rtp = None
+    replay_ok = False
+    if definition is not None:
+        from games_app.engine.definition import GameDefinition
+        game = GameDefinition.from_dict(definition)
+        wrong = replay(definition=game, sym=obs.sym, alphabet=obs.alphabet, y=obs.y, den=obs.den)
+        replay_ok = wrong.size == 0
+        details["replay_mismatches"] = int(wrong.size)
+        if not replay_ok:
+            notes.append(f"replaying the observed windows through the recovered definition misses {wrong.size} payouts")
+        rtp_model = model_rtp(definition=game, q=q, sc_dist=sc_dist)
+        details["rtp_model"] = {"exact": str(rtp_model), "decimal": float(rtp_model),
+                                "meaning": "RTP of the recovered definition (unobserved pays inherit by the lookup rule)"}
+    identified = fit.exact and not fit.ambiguous_lines and not missing and not know.conflicts and not know.ambiguous and not problems
+    if kind == "strip":
+        for m in reels:
+            if m.length_candidates:
+                notes.append(f"reel {m.reel + 1}: {m.note}")
+        ambiguous = [m.reel + 1 for m in reels if m.ambiguous]
+        if ambiguous:
+            notes.append(f"strip order ambiguous on reel(s) {ambiguous} (counts and every PAR figure are exact; "
+                         "the definition uses one consistent order)")
+        if identified and replay_ok and not any(m.length_candidates for m in reels):
+            from games_app.engine.par_sheet import compute_par_sheet
+            sheet = compute_par_sheet(game)
+            if sheet.rtp != known_rtp:
+                notes.append(f"internal check: PAR RTP {sheet.rtp} differs from the label algebra {known_rtp}")
+            else:
+                par, rtp = sheet.to_dict(), sheet.rtp
+        status = "exact" if rtp is not None else "partial"
+    elif kind == "non_strip":
+        status = "non_strip"
+        if identified and weights is not None and weights.pinned:
+            rtp = known_rtp
+            if definition is not None and replay_ok:
+                from games_app.engine.par_sheet import compute_par_sheet
+                par = compute_par_sheet(game).to_dict()
+        elif identified:
+            details["rtp_estimate"] = {"decimal": float(known_rtp),
+                                       "meaning": "RTP at the maximum-likelihood grid weights (weights not pinned)"}
+        if not (identified and weights is not None and weights.pinned):
+            definition = None if obs.rows > 1 else definition
+    else:
+        status = "partial"
+    if rtp is not None:
+        details["rtp"] = {"exact": f"{rtp.numerator}/{rtp.denominator}", "decimal": float(rtp)}
+    if status != "exact" and kind == "strip" and definition is not None:
+        details["best_model_definition"] = definition
+        definition = None
+    return _finish(status, definition, par, rtp, notes, details, started)
+
+
+def _finish(status, definition, par, rtp, notes, details, started) -> RecoveryResult:
+    details["seconds"] = round(time.perf_counter() - started, 3)
+    return RecoveryResult(status=status, definition=definition, par=par, rtp=rtp, notes=notes, details=details)
+
+
+def _search(obs: ObservationSet) -> tuple[LineFit, list[dict]]:
+    """Try (wild, scatter) hypotheses, most plausible first; the first exact fit wins."""
+    started = time.perf_counter()
+    scatters = detect_scatter(obs.sym, obs.y)
+    order = [s for s, strong, _ in scatters if strong] + [-1] + [s for s, strong, _ in scatters if not strong]
+    hit = float((obs.y > 0).mean())
+    support = _strong_threshold(hit, 27 * len(obs.alphabet))
+    tried: list[dict] = []
+    best: LineFit | None = None
+    seen: set[tuple[int, int]] = set()
+
+    def attempt(wild: int, scatter: int) -> LineFit | None:
+        nonlocal best
+        if (wild, scatter) in seen or (wild >= 0 and wild == scatter):
+            return None
+        seen.add((wild, scatter))
+        fit = fit_lines(sym=obs.sym, y=obs.y, den=obs.den, wild=wild, scatter=scatter)
+        tried.append({"wild": obs.alphabet[wild] if wild >= 0 else None,
+                      "scatter": obs.alphabet[scatter] if scatter >= 0 else None,
+                      "lines": fit.n_lines, "exact": fit.exact, "unexplained": int(fit.unexplained.size)})
+        if best is None or (fit.exact, -fit.unexplained.size) > (best.exact, -best.unexplained.size):
+            best = fit
+        return fit if fit.exact else None
+
+    for scatter in order[:3]:
+        wilds = detect_wild(obs.sym, obs.y, scatter, support)
+        for wild in wilds[:2] + [-1]:
+            if attempt(wild, scatter):
+                return best, tried
+    # nothing fits: a wild the detector missed (too few patterns yet)? bounded exhaustive try
+    for scatter in order[:2]:
+        for wild in range(len(obs.alphabet)):
+            if time.perf_counter() - started > TIME_BUDGET:
+                return best, tried
+            if attempt(wild, scatter):
+                return best, tried
+    return best, tried
+
+
+def _strips_for_definition(kind: str, reels: list[ReelModel], weights, obs: ObservationSet) -> list[list[int]] | None:
+    if kind == "strip":
+        return [m.order for m in reels]
+    if weights is not None and obs.rows == 1:
+        # one row: a strip with the grid weights as stop counts is observationally identical
+        strips = []
+        for r in range(obs.reels):
+            counts = [int(v) for v in weights.grid_weights[r]]
+            g = np.gcd.reduce([c for c in counts if c] or [1])
+            strips.append([s for s, c in enumerate(counts) for _ in range(c // g)])
+        return strips
+    return None
+
+
+def _strip_details(m: ReelModel, alphabet, independence) -> dict:
+    return {"kind": "strip", "length": m.length,
+            "counts": {alphabet[s]: c for s, c in sorted(m.counts.items())},
+            "order": [alphabet[s] for s in m.order or []],
+            "order_ambiguous": m.ambiguous, "log10_orderings": m.log10_orderings,
+            "branching_contexts": [[alphabet[s] for s in ctx] for ctx in m.branching],
+            "fit_pvalue": m.fit_pvalue, "length_candidates": m.length_candidates,
+            "independence_pvalue": independence}
+
+
+def _weight_details(weights, info, alphabet, independence) -> list[dict]:
+    out = []
+    for r, reel_info in enumerate(info["per_reel"]):
+        symbols = {}
+        for s, item in enumerate(reel_info):
+            if weights.counts[r, s] == 0 and weights.grid_weights[r, s] == 0:
+                continue
+            symbols[alphabet[s]] = {"p": item["p"], "ci95": item["ci95"],
+                                    "grid_candidates": [f"{g}/{weights.grid}" for g in item["grid_candidates"]],
+                                    "weight": f"{int(weights.grid_weights[r, s])}/{weights.grid}"}
+        out.append({"kind": "weights", "cells": int(weights.trials[r]), "symbols": symbols,
+                    "independence_pvalue": independence[r]})
+    if info["pooled"] is not None:
+        out.append({"kind": "pooled", "homogeneity_pvalue": weights.homogeneity_pvalue,
+                    "symbols": {alphabet[s]: {"p": it["p"], "ci95": it["ci95"],
+                                              "grid_candidates": [f"{g}/{weights.grid}" for g in it["grid_candidates"]]}
+                                for s, it in enumerate(info["pooled"]) if weights.counts[:, s].sum()}})
+    return out
+
+
+def _fit_details(fit: LineFit, alphabet) -> dict:
+    return {"paylines": [list(line) for line in sorted(fit.lines)], "n_lines": fit.n_lines,
+            "wild": alphabet[fit.wild] if fit.wild >= 0 else None,
+            "scatter": alphabet[fit.scatter] if fit.scatter >= 0 else None,
+            "scatter_pays": {str(k): str(v) for k, v in sorted(fit.scatter_values.items())},
+            "line_model_exact": fit.exact, "candidate_lines_alive": fit.candidates}

@@ -1,0 +1,575 @@
+"""Paylines, line pays, wild and scatter from (window, payout) pairs alone.
+
+Model (the project's evaluator rules): ``payout = sum over lines of f(label(line)) / n_lines +
+S(scatter count)``. A line's *label* is ``(t, c, w)``: ``w`` leading wilds, then first non-wild
+symbol ``t`` with a run of ``c`` cells (``t = NONE`` for all-wild lines or wilds followed by the
+scatter). ``f(t, c, w) = max(pay(t, c), pay(wild, w))`` is shared by every line, so given the line
+set the payouts are linear in ``u = f / n_lines`` and in ``S``.
+
+Search, per (wild, scatter) hypothesis, over the ``rows ** reels`` candidate lines:
+
+1. Zero-payout windows *kill* (line, label) pairs: a real line never shows a paying label there.
+   A label is *strongly paying* when some line shows it often and never in a zero window; lines
+   that show a strongly paying label in a zero window are dropped.
+2. Greedy group selection: add the candidate line whose labels best explain the residual, refit
+   ``u`` and ``S`` by least squares, repeat until the residual is exactly zero; then drop lines
+   whose removal keeps the fit exact (the smallest line set).
+3. Rationalise and verify every observed payout in exact integer arithmetic.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = ["LabelSpace", "LineFit", "candidate_lines", "detect_scatter", "detect_wild", "fit_lines",
+           "line_labels"]
+
+
+class LabelSpace:
+    """Integer codes for labels ``(t, c, w)``; ``t == NONE`` (= n_symbols) for no target symbol."""
+
+    def __init__(self, n_symbols: int, n_reels: int) -> None:
+        self.S = n_symbols
+        self.C = n_reels
+        self.none = n_symbols
+        self.size = (n_symbols + 1) * (n_reels + 1) ** 2
+
+    def encode(self, t: int, c: int, w: int) -> int:
+        return (t * (self.C + 1) + c) * (self.C + 1) + w
+
+    def decode(self, code: int) -> tuple[int, int, int]:
+        rest, w = divmod(int(code), self.C + 1)
+        t, c = divmod(rest, self.C + 1)
+        return t, c, w
+
+
+def candidate_lines(rows: int, reels: int) -> np.ndarray:
+    """Every row pattern, ``(rows ** reels, reels)``."""
+    return np.array(list(itertools.product(range(rows), repeat=reels)), dtype=np.int64).reshape(-1, reels)
+
+
+def line_labels(sym: np.ndarray, lines: np.ndarray, space: LabelSpace, wild: int, scatter: int) -> np.ndarray:
+    """Label codes ``(N, n_lines)`` of every line in every window (``-1`` = no wild/scatter).
+
+    ``lines`` must be :func:`candidate_lines` (all row patterns, lexicographic): the run state is
+    extended prefix by prefix, so lines sharing first reels share the work.
+    """
+    n, rows, n_reels = sym.shape
+    cells_dtype = np.int16
+    t = np.full((n, 1), space.none, dtype=cells_dtype)
+    w = np.zeros((n, 1), dtype=np.int8)
+    c = np.zeros((n, 1), dtype=np.int8)
+    all_wild = np.ones((n, 1), dtype=bool)
+    running = np.ones((n, 1), dtype=bool)
+    for reel in range(n_reels):
+        width = t.shape[1] * rows
+        cells = np.tile(sym[:, :, reel].astype(cells_dtype), (1, t.shape[1]))   # new prefix = parent * rows + row
+        t, w, c = (np.repeat(a, rows, axis=1) for a in (t, w, c))
+        all_wild, running = (np.repeat(a, rows, axis=1) for a in (all_wild, running))
+        is_wild = cells == wild if wild >= 0 else np.zeros((n, width), dtype=bool)
+        first = all_wild & ~is_wild
+        t = np.where(first, cells, t)
+        if scatter >= 0:
+            t[first & (cells == scatter)] = space.none  # a scatter ends the run; leading wilds keep their own pay
+        all_wild &= is_wild
+        w += all_wild
+        running &= is_wild | (cells == t)
+        c += running
+    code = (t.astype(np.int32) * (space.C + 1) + c) * (space.C + 1) + w
+    if lines.shape[0] != code.shape[1]:
+        raise ValueError("lines must be candidate_lines(rows, reels)")
+    return code
+
+
+def _strong_threshold(hit_rate: float, n_pairs: int) -> int:
+    """Occurrences, all in paying windows, after which "pays by chance" is below 1% overall."""
+    if hit_rate >= 0.999:
+        return 10**9
+    if hit_rate <= 0:
+        return 1
+    return int(min(80, max(4, math.ceil(math.log(0.01 / max(1, n_pairs)) / math.log(hit_rate)))))
+
+
+def detect_scatter(sym: np.ndarray, y: np.ndarray) -> list[tuple[int, bool, float]]:
+    """Scatter candidates ``(symbol, strong, score)``, best first.
+
+    A scatter's count anywhere, from some ``k0`` on, always pays, and most windows with exactly
+    ``k0`` of them pay the same amount (those without a line win). *Strong* when such windows
+    exist without the symbol on reel 1, i.e. no line could start a run of it.
+    """
+    n_symbols = int(sym.max()) + 1
+    positive = y > 0
+    found = []
+    for s in range(n_symbols):
+        is_s = sym == s
+        k = is_s.sum(axis=(1, 2))
+        for k0 in range(1, int(k.max()) + 1):
+            mask = k >= k0
+            if mask.sum() < 3:
+                break
+            if not positive[mask].all():
+                continue
+            at = y[k == k0]
+            if at.size < 3:
+                break
+            score = float((at == at.min()).mean())
+            if score >= 0.25:
+                off_first = mask & ~is_s[:, :, 0].any(axis=1)
+                found.append((s, bool(off_first.sum() >= 2), score))
+            break
+    found.sort(key=lambda item: (not item[1], -item[2]))
+    return found
+
+
+def detect_wild(sym: np.ndarray, y: np.ndarray, scatter: int, min_support: int) -> list[int]:
+    """Wild candidates, best first, from 3-cell prefixes that pay three of a kind: on such a
+    prefix a wild turns ``a X a``, ``X a a`` and ``a a X`` into wins, so those never occur in a
+    zero-payout window when ``X`` is wild (and often do when it is not)."""
+    n, rows, reels = sym.shape
+    if reels < 3:
+        return []
+    n_symbols = int(sym.max()) + 1
+    prefixes = candidate_lines(rows, 3)
+    cells = [sym[:, prefixes[:, r], r].astype(np.int64) for r in range(3)]
+    code = (cells[0] * n_symbols + cells[1]) * n_symbols + cells[2]
+    size = n_symbols ** 3
+    offs = np.arange(prefixes.shape[0], dtype=np.int64) * size
+    zero = y == 0
+    all_cnt = np.bincount((code + offs).ravel(), minlength=offs.size * size).reshape(-1, size)
+    zero_cnt = np.bincount((code[zero] + offs).ravel(), minlength=offs.size * size).reshape(-1, size)
+
+    def idx(a, b, c):
+        return (a * n_symbols + b) * n_symbols + c
+
+    support = _strong_threshold(float((~zero).mean()), prefixes.shape[0] * n_symbols)
+    paying = [(p, a) for p in range(prefixes.shape[0]) for a in range(n_symbols)
+              if a != scatter and all_cnt[p, idx(a, a, a)] >= support and zero_cnt[p, idx(a, a, a)] == 0]
+    ranked = []
+    # strip adjacency can make a non-line prefix look "always paying" (its runs ride along with a
+    # real line's), so a wild is the symbol whose patterns almost never sit in a zero window
+    for x in range(n_symbols):
+        if x == scatter:
+            continue
+        total = zeros = 0
+        for p, a in paying:
+            if a == x:
+                continue
+            for pattern in (idx(a, x, a), idx(x, a, a), idx(a, a, x)):
+                total += int(all_cnt[p, pattern])
+                zeros += int(zero_cnt[p, pattern])
+        if total >= min_support and zeros <= 0.05 * total:
+            ranked.append((zeros / total, -total, x))
+    ranked.sort()
+    return [x for _, _, x in ranked]
+
+
+@dataclass
+class LineFit:
+    wild: int
+    scatter: int
+    lines: list[tuple[int, ...]] = field(default_factory=list)
+    values: dict[int, Fraction] = field(default_factory=dict)         # label code -> f (line bets)
+    scatter_values: dict[int, Fraction] = field(default_factory=dict)  # count -> S (total bets)
+    zero_labels: set[int] = field(default_factory=set)                 # labels seen on lines in zero windows
+    exact: bool = False
+    unexplained: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    candidates: int = 0
+    ambiguous_lines: list = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def n_lines(self) -> int:
+        return len(self.lines)
+
+
+class _Problem:
+    """Everything one hypothesis needs, restricted to the positive (paying) windows."""
+
+    def __init__(self, sym, y, space, cands, wild, scatter):
+        self.space = space
+        self.cands = cands
+        self.wild, self.scatter = wild, scatter
+        codes = line_labels(sym, cands, space, wild, scatter)
+        n_cand = cands.shape[0]
+        zero = y == 0
+        pos = ~zero
+        self.all_codes = codes
+        self.pos_idx = np.flatnonzero(pos)
+        offs = (np.arange(n_cand, dtype=np.int64) * space.size)[None, :]
+        kill = np.zeros(n_cand * space.size, dtype=bool)
+        if zero.any():
+            kill[(codes[zero] + offs).ravel()] = True
+        self.kill = kill.reshape(n_cand, space.size)
+        codes = codes[pos]
+        cnt = np.bincount((codes + offs).ravel(), minlength=n_cand * space.size).reshape(n_cand, space.size)
+        m0 = _strong_threshold(float(pos.mean()), n_cand * space.size)
+        strong = ((cnt >= m0) & ~self.kill).any(axis=0)
+        self.alive = np.flatnonzero(~(self.kill & strong[None, :]).any(axis=1))
+        self.codes = codes[:, self.alive]          # positive windows x alive candidates
+        self.kill_alive = self.kill[self.alive]
+        a_cnt = cnt[self.alive]
+        self.inv_cnt = np.where((a_cnt > 0) & ~self.kill_alive, 1.0 / (a_cnt + 1.0), 0.0)
+        self.y = y[pos].astype(np.float64)
+        # scatter pays: one unknown per count seen in paying windows and never in a zero window
+        self.sc_ks: list[int] = []
+        self.sc_zero: set[int] = set()
+        self.sc_count = np.zeros(self.y.size, dtype=np.int64)
+        if scatter >= 0:
+            k_all = (sym == scatter).sum(axis=(1, 2))
+            self.sc_count = k_all[pos]
+            forced = set(k_all[zero].tolist())
+            self.sc_zero = forced - {0}
+            self.sc_ks = sorted(set(self.sc_count.tolist()) - forced - {0})
+        self.rows = np.arange(self.y.size)
+
+    def view(self, rows: np.ndarray) -> "_View":
+        return _View(self, rows)
+
+
+class _View:
+    """The least-squares problem on a subset of the positive windows (selection runs on a sample)."""
+
+    def __init__(self, problem: _Problem, rows: np.ndarray) -> None:
+        self.p = problem
+        space = problem.space
+        self.y = problem.y[rows]
+        self.codes = problem.codes[rows]
+        self.sc_count = problem.sc_count[rows]
+
+    def columns(self, chosen: list[int]) -> tuple[np.ndarray, np.ndarray, int]:
+        """Per window, the design column of each chosen line's label (``-1`` when that label is
+        forced to pay 0: seen on a chosen line in a zero window), plus the scatter column.
+        Returns ``(cols, labels, n_columns)``; columns ``>= labels.size`` are scatter counts."""
+        space = self.p.space
+        if chosen:
+            sub = self.codes[:, chosen]
+            usable = ~self.p.kill_alive[chosen].any(axis=0)
+            labels = np.unique(sub)
+            labels = labels[usable[labels]]
+            col = np.full(space.size, -1, dtype=np.int64)
+            col[labels] = np.arange(labels.size)
+            cols = col[sub]
+        else:
+            labels = np.zeros(0, dtype=np.int64)
+            cols = np.zeros((self.y.size, 0), dtype=np.int64)
+        n_cols = labels.size + len(self.p.sc_ks)
+        if self.p.sc_ks:
+            sc_col = np.full(int(self.sc_count.max(initial=0)) + 1, -1, dtype=np.int64)
+            for j, k in enumerate(self.p.sc_ks):
+                if k < sc_col.size:
+                    sc_col[k] = labels.size + j
+            cols = np.hstack([cols, sc_col[self.sc_count][:, None]])
+        return cols, labels, n_cols
+
+    def fit(self, chosen: list[int]):
+        """Least squares for the chosen lines. The Gram matrix is accumulated from label pairs
+        (a window has one label per line) instead of a dense BLAS product: it is exact in
+        integers and does not depend on how busy the machine's BLAS threads are."""
+        cols, labels, n_cols = self.columns(chosen)
+        if n_cols == 0:
+            return self.y.copy(), np.zeros(0), labels, cols
+        gram = np.zeros(n_cols * n_cols, dtype=np.float64)
+        aty = np.zeros(n_cols)
+        for start in range(0, cols.shape[0], 4096):
+            block = cols[start:start + 4096]
+            left, right = block[:, :, None], block[:, None, :]
+            keys = (left * n_cols + right)[(left >= 0) & (right >= 0)]
+            gram += np.bincount(keys, minlength=n_cols * n_cols)
+            valid = block >= 0
+            weights = np.broadcast_to(self.y[start:start + 4096, None], block.shape)[valid]
+            aty += np.bincount(block[valid], weights=weights, minlength=n_cols)
+        coef, *_ = np.linalg.lstsq(gram.reshape(n_cols, n_cols), aty, rcond=None)
+        return self.y - _predict(cols, coef), coef, labels, cols
+
+    def scores(self, residual: np.ndarray, chosen: list[int], labels: np.ndarray, coef: np.ndarray,
+               subset: list[int] | None = None) -> np.ndarray:
+        """Residual-sum-of-squares reduction each candidate (or each of ``subset``) would bring:
+        labels whose pay is already fitted predict the candidate's contribution exactly (a
+        shadow of a real line mispredicts its longer runs); unseen labels get a free, shrunk
+        coefficient."""
+        size = self.p.space.size
+        known = np.zeros(size, dtype=bool)
+        value = np.zeros(size)
+        if chosen:
+            known[self.p.kill_alive[chosen].any(axis=0)] = True
+            known[labels] = True
+            value[labels] = coef[: labels.size]
+        idx = np.arange(self.p.alive.size) if subset is None else np.asarray(subset, dtype=np.int64)
+        codes = self.codes[:, idx]
+        keys = codes + (np.arange(idx.size, dtype=np.int64) * size)[None, :]
+        weights = np.where(known[codes], 0.0, residual[:, None])
+        sums = np.bincount(keys.ravel(), weights=weights.ravel(), minlength=idx.size * size).reshape(idx.size, size)
+        score = (sums * sums * self.p.inv_cnt[idx]).sum(axis=1)
+        if chosen:
+            g = value[codes]
+            score += 2.0 * (residual @ g) - (g * g).sum(axis=0)
+        out = np.full(self.p.alive.size, -np.inf)
+        out[idx] = score
+        return out
+
+
+def _predict(cols: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    padded = np.append(coef, 0.0)  # column -1 reads the trailing zero
+    return padded[cols].sum(axis=1) if cols.shape[1] else np.zeros(cols.shape[0])
+
+
+def _rss(residual: np.ndarray) -> float:
+    return float(residual @ residual)
+
+
+def _is_exact(residual: np.ndarray) -> bool:
+    return residual.size == 0 or float(np.abs(residual).max()) < 1e-6
+
+
+def _grow(view: _View, chosen: list[int], max_lines: int) -> tuple[list[int], np.ndarray]:
+    residual, coef, labels, _ = view.fit(chosen)
+    best = _rss(residual)
+    while not _is_exact(residual) and len(chosen) < max_lines:
+        score = view.scores(residual, chosen, labels, coef)
+        score[chosen] = -np.inf
+        top = float(score.max())
+        if top <= 0:
+            break
+        # near-ties are usually a real line and its shadows (same first reels): refit decides
+        ties = np.flatnonzero(score >= 0.95 * top)
+        ties = ties[np.argsort(-score[ties])][:4].tolist()
+        pick, pick_fit, pick_rss = None, None, best
+        for cand in ties:
+            trial = view.fit(chosen + [cand])
+            trial_rss = _rss(trial[0])
+            if trial_rss < pick_rss * (1 - 1e-9):
+                pick, pick_fit, pick_rss = cand, trial, trial_rss
+        if pick is None:
+            break
+        chosen, best = chosen + [pick], pick_rss
+        residual, coef, labels, _ = pick_fit
+    return chosen, residual
+
+
+def _prefix_len(n_reels: int) -> int:
+    return max(1, min(3, n_reels - 2))
+
+
+def _siblings(lines: np.ndarray, me: int) -> np.ndarray:
+    """Candidates sharing the first reels (the shortest paying run) with line ``me``: on most
+    windows they read the same labels, so only the longer runs tell them apart."""
+    k = _prefix_len(lines.shape[1])
+    same = (lines[:, :k] == lines[me, :k][None, :]).all(axis=1)
+    same[me] = False
+    return np.flatnonzero(same)
+
+
+def _values(view: _View, labels: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    value = np.zeros(view.p.space.size)
+    value[labels] = coef[: labels.size]
+    return value
+
+
+def _initial(view: _View, lines: np.ndarray) -> list[int]:
+    """One line per prefix group, groups tried best first and kept only when the refit improves:
+    zero-payout windows already killed most groups whose prefix shows a paying run, so the groups
+    are (nearly) the real lines' prefixes; the member is a guess that :func:`_refine` corrects.
+    A wrong group forces some paying labels to zero, so its refit is worse and it is skipped."""
+    k = _prefix_len(lines.shape[1])
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for i, line in enumerate(lines.tolist()):
+        groups.setdefault(tuple(line[:k]), []).append(i)
+    residual, coef, labels, _ = view.fit([])
+    score = view.scores(residual, [], labels, coef)
+    heads = sorted((max(members, key=lambda m: score[m]) for members in groups.values()),
+                   key=lambda m: -score[m])
+    chosen: list[int] = []
+    best = _rss(residual)
+    for head in heads[:120]:
+        if score[head] <= 0:
+            break
+        trial = view.fit(chosen + [head])
+        if _rss(trial[0]) < best * (1 - 1e-9):
+            chosen, best = chosen + [head], _rss(trial[0])
+    return chosen
+
+
+def _refine(view: _View, chosen: list[int], lines: np.ndarray) -> tuple[list[int], np.ndarray]:
+    """One pass over the chosen lines: drop a line the fit does not need, or swap it for the
+    sibling that explains the residual better. The residual without a line is approximated from
+    the current fit, so a pass refits only when it changes something."""
+    residual, coef, labels, _ = view.fit(chosen)
+    best = _rss(residual)
+    for line in list(chosen):
+        if line not in chosen or _is_exact(residual):
+            continue
+        others = [c for c in chosen if c != line]
+        value = _values(view, labels, coef)
+        without = residual + value[view.codes[:, line]]
+        options = [line] + [s for s in _siblings(lines, line).tolist() if s not in chosen]
+        score = view.scores(without, others, labels, coef, subset=options)
+        pick = max(options, key=lambda s: score[s])
+        if pick == line and score[line] > 0:
+            continue
+        trial = others + [pick] if score[pick] > 0 else others
+        fitted = view.fit(trial)
+        if _rss(fitted[0]) < best * (1 - 1e-9):
+            chosen, best = trial, _rss(fitted[0])
+            residual, coef, labels, _ = fitted
+    return chosen, residual
+
+
+def _exchange(view: _View, chosen: list[int], max_lines: int) -> tuple[list[int], np.ndarray]:
+    """Stuck: try each chosen line out, regrow one line in its place, keep any improvement."""
+    residual, coef, labels, _ = view.fit(chosen)
+    best = _rss(residual)
+    for line in list(chosen):
+        if line not in chosen or _is_exact(residual):
+            continue
+        others = [c for c in chosen if c != line]
+        res_o, coef_o, labels_o, _ = view.fit(others)
+        score = view.scores(res_o, others, labels_o, coef_o)
+        score[others] = -np.inf
+        score[line] = -np.inf
+        for cand in np.argsort(-score)[:4].tolist():
+            trial = view.fit(others + [cand])
+            if _rss(trial[0]) < best * (1 - 1e-9):
+                chosen, residual, best = others + [cand], trial[0], _rss(trial[0])
+                break
+        else:
+            if _rss(res_o) < best * (1 - 1e-9):
+                chosen, residual, best = others, res_o, _rss(res_o)
+    return chosen, residual
+
+
+def _drop_idle(view: _View, chosen: list[int]) -> list[int]:
+    """In an exact fit, a line is removable only if none of its labels pays: drop those."""
+    residual, coef, labels, _ = view.fit(chosen)
+    value = np.zeros(view.p.space.size)
+    value[labels] = coef[: labels.size]
+    for line in list(chosen):
+        if np.abs(value[view.codes[:, line]]).max(initial=0.0) < 1e-9 and len(chosen) > 1:
+            trial = [c for c in chosen if c != line]
+            if _is_exact(view.fit(trial)[0]):
+                chosen = trial
+    return chosen
+
+
+SELECTION_SAMPLE = 4000
+
+
+def _select(problem: _Problem, max_lines: int) -> list[int]:
+    rows = problem.rows
+    if rows.size > SELECTION_SAMPLE:
+        rows = np.sort(np.random.default_rng(0).choice(rows, SELECTION_SAMPLE, replace=False))
+    alive_lines = problem.cands[problem.alive]
+    view = problem.view(rows)
+    chosen = _initial(view, alive_lines)
+    while True:
+        for _ in range(8):
+            before = list(chosen)
+            chosen, residual = _refine(view, chosen, alive_lines)
+            if _is_exact(residual):
+                break
+            chosen, residual = _grow(view, chosen, max_lines)
+            if _is_exact(residual):
+                break
+            if chosen == before:
+                chosen, residual = _exchange(view, chosen, max_lines)
+                if _is_exact(residual) or chosen == before:
+                    break
+        if not _is_exact(residual):
+            return chosen  # a wrong hypothesis: not worth a pass over every window
+        chosen = _drop_idle(view, chosen)
+        if view.y.size == problem.rows.size:
+            return chosen
+        full = problem.view(problem.rows)
+        if _is_exact(full.fit(chosen)[0]):
+            return chosen
+        view = full  # the sample missed something (a rare line win): continue on every window
+
+
+def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: int,
+              max_lines: int = 200) -> LineFit:
+    """Fit lines and pays for one (wild, scatter) hypothesis; ``exact`` when every observed payout
+    ``y[i] / den`` is reproduced in exact arithmetic."""
+    n, rows, reels = sym.shape
+    space = LabelSpace(int(sym.max()) + 1, reels)
+    cands = candidate_lines(rows, reels)
+    problem = _Problem(sym, y, space, cands, wild, scatter)
+    result = LineFit(wild=wild, scatter=scatter, candidates=int(problem.alive.size))
+    if problem.y.size == 0:
+        result.note = "no paying window observed"
+        return result
+    chosen = _select(problem, min(max_lines, problem.alive.size))
+    full = problem.view(problem.rows)
+    residual, coef, labels, _ = full.fit(chosen)
+    bad = np.flatnonzero(np.abs(residual) > 1e-6)
+    if 0 < bad.size <= max(3, problem.y.size // 1000):
+        # a handful of payouts no model explains (a lying engine?): fit the rest, report those
+        keep = np.ones(problem.y.size, dtype=bool)
+        keep[bad] = False
+        _, coef, labels, _ = problem.view(problem.rows[keep]).fit(chosen)
+    n_lines = len(chosen)
+    lines = problem.alive[chosen]
+    result.lines = [tuple(int(v) for v in cands[p]) for p in lines]
+    result.values = {int(code): _rational(coef[j] * n_lines / den) for j, code in enumerate(labels.tolist())}
+    result.scatter_values = {k: _rational(coef[labels.size + j] / den) for j, k in enumerate(problem.sc_ks)}
+    for k in problem.sc_zero:
+        result.scatter_values[k] = Fraction(0)  # seen in a zero-payout window
+    killed = problem.kill_alive[chosen].any(axis=0) if n_lines else np.zeros(space.size, dtype=bool)
+    result.zero_labels = set(np.flatnonzero(killed).tolist())
+    for code in result.zero_labels:
+        result.values[code] = Fraction(0)
+    result.unexplained = problem.pos_idx[_verify(full, chosen, labels, result, den)]
+    result.exact = result.unexplained.size == 0
+    if result.exact:
+        result.ambiguous_lines = _alternatives(problem, chosen, result.values)
+    return result
+
+
+def _alternatives(problem: _Problem, chosen: list[int], values: dict[int, Fraction]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Chosen lines a sibling could replace without contradicting any observation: the sibling
+    pays what the line pays in every window (labels of unknown pay count as agreeing)."""
+    size = problem.space.size
+    known = np.zeros(size, dtype=bool)
+    value = np.zeros(size)
+    for code, f in values.items():
+        known[code] = True
+        value[code] = float(f)
+    zero = np.zeros(problem.all_codes.shape[0], dtype=bool)
+    zero[np.setdiff1d(np.arange(zero.size), problem.pos_idx)] = True
+    lines = problem.cands[problem.alive]
+    out = []
+    for line in chosen:
+        mine = value[problem.all_codes[:, problem.alive[line]]]
+        for sib in _siblings(lines, line).tolist():
+            if sib in chosen:
+                continue
+            codes = problem.all_codes[:, problem.alive[sib]]
+            theirs = np.where(known[codes], value[codes], np.where(zero, 0.0, np.nan))
+            free = np.isnan(theirs)
+            if np.array_equal(theirs[~free], mine[~free]):
+                out.append((tuple(int(v) for v in lines[line]), tuple(int(v) for v in lines[sib])))
+    return out
+
+
+def _rational(value: float) -> Fraction:
+    return Fraction(value).limit_denominator(10**4) if abs(value) > 1e-12 else Fraction(0)
+
+
+def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, den: int) -> np.ndarray:
+    """Positions (in the positive windows) whose payout the rational model does not reproduce."""
+    n_lines = max(1, len(chosen))
+    fractions = [fit.values.get(int(c), Fraction(0)) / n_lines for c in labels.tolist()]
+    sc = [fit.scatter_values.get(k, Fraction(0)) for k in view.p.sc_ks]
+    common = math.lcm(den, *(f.denominator for f in fractions + sc))
+    big = max([abs(f) * common for f in fractions + sc] + [Fraction(0)])
+    if big * (n_lines + 1) * 4 > 2**62 or common > 2**40:
+        return np.arange(view.y.size)  # cannot check exactly in int64: do not claim exactness
+    cols, col_labels, _ = view.columns(chosen)
+    if not np.array_equal(col_labels, labels):
+        return np.arange(view.y.size)
+    ints = np.array([int(f * common) for f in fractions + sc] + [0], dtype=np.int64)
+    predicted = ints[cols].sum(axis=1) if cols.shape[1] else np.zeros(view.y.size, dtype=np.int64)
+    target = view.y.astype(np.int64) * (common // den)
+    return np.flatnonzero(predicted != target)
