@@ -20,7 +20,6 @@ import os
 import sys
 import time
 from collections import Counter
-from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -160,7 +159,9 @@ def recovery_report() -> None:
     exact recovery, recovered RTP vs true RTP, and the spins the naive mean needs for ±0.5 pp at
     95% (from the true σ), i.e. the sample-efficiency ratio."""
     print("\n== 3. Exact-model recovery (issue 11) ==")
-    print("not implemented yet (fingerprint_app.recovery)")
+    from fingerprint_app.recovery.bench import recovery_table
+
+    recovery_table()
 
 
 def main() -> int:
