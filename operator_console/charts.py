@@ -6,8 +6,8 @@ from xml.sax.saxutils import escape
 from operator_console.selectors import GameEdge
 
 ROW_HEIGHT = 34
-LABEL_WIDTH = 210
-PLOT_WIDTH = 460
+LABEL_WIDTH = 340
+PLOT_WIDTH = 420
 VALUE_WIDTH = 150
 TOP = 30
 EXPECTED_COLOUR = "#79aec8"
@@ -29,18 +29,19 @@ def house_edge_svg(edges: list[GameEdge]) -> str:
     half = PLOT_WIDTH / 2 if has_negative else PLOT_WIDTH
     height = TOP + max(len(edges), 1) * ROW_HEIGHT + 30
     width = LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" style="max-width:100%;height:auto" role="img" '
              f'aria-label="House edge per game: expected vs realised" font-family="sans-serif" font-size="12">',
-             f'<text x="{LABEL_WIDTH}" y="16" font-weight="bold">House edge per game</text>',
-             f'<rect x="{LABEL_WIDTH + 170}" y="6" width="12" height="12" fill="{EXPECTED_COLOUR}"/>'
-             f'<text x="{LABEL_WIDTH + 186}" y="16">expected (1 − RTP)</text>',
-             f'<rect x="{LABEL_WIDTH + 310}" y="6" width="12" height="12" fill="{REALISED_COLOUR}"/>'
-             f'<text x="{LABEL_WIDTH + 326}" y="16">realised</text>']
+             f'<text x="{LABEL_WIDTH - 8}" y="16" font-weight="bold" text-anchor="end">House edge per game</text>',
+             f'<rect x="{LABEL_WIDTH}" y="6" width="12" height="12" fill="{EXPECTED_COLOUR}"/>'
+             f'<text x="{LABEL_WIDTH + 16}" y="16">expected (1 − RTP)</text>',
+             f'<rect x="{LABEL_WIDTH + 150}" y="6" width="12" height="12" fill="{REALISED_COLOUR}"/>'
+             f'<text x="{LABEL_WIDTH + 166}" y="16">realised</text>']
     if not edges:
         parts.append(f'<text x="{LABEL_WIDTH}" y="{TOP + 20}">No games played yet.</text>')
     for index, edge in enumerate(edges):
         y = TOP + index * ROW_HEIGHT
-        label = escape(f"{edge.game} · {edge.family} ({edge.rounds:,} rounds)")
+        label = escape(f"{edge.game} · {edge.family} · {edge.rounds:,} rounds")
         parts.append(f'<text x="{LABEL_WIDTH - 8}" y="{y + 18}" text-anchor="end">{label}</text>')
         for offset, value, colour in ((2, edge.expected_edge, EXPECTED_COLOUR), (15, edge.realised_edge, REALISED_COLOUR)):
             if value is None:
