@@ -197,7 +197,9 @@ def _fixtures():
 def _celery_app(broker_url):
     from celery import Celery
 
-    return Celery("chaos-client", broker=broker_url)
+    # set_as_current=False: otherwise this client app becomes Celery's current app for the rest of the
+    # test run, and every later shared_task.delay() would go to this broker instead of running eagerly.
+    return Celery("chaos-client", broker=broker_url, set_as_current=False)
 
 
 def _settled() -> bool:
