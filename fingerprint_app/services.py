@@ -396,6 +396,22 @@ def campaign_observations(*, campaign_id: int) -> list:
     return observations
 
 
+EXACT_PREFIXES = (1_000, 2_000, 5_000, 10_000, 20_000)
+
+
+def _smallest_exact_prefix(observations: list) -> int:
+    """The fewest probe spins (on a 1k/2k/5k/10k/20k ladder) from which the model is already exact.
+
+    Chunks are far larger than what recovery needs, so `spins_done` would overstate it; this runs
+    only once a model is exact, and small prefixes are cheap to recover."""
+    for size in EXACT_PREFIXES:
+        if size >= len(observations):
+            break
+        if str(recover_model(observations=observations[:size]).status) == "exact":
+            return size
+    return len(observations)
+
+
 def _maybe_recover(campaign_id: int) -> None:
     """Try the exact-model recovery on the raw sample when it grew; record the result on the
     profile, and stop the campaign early (``completed_exact``) once the model is exact (unless
@@ -407,9 +423,13 @@ def _maybe_recover(campaign_id: int) -> None:
     if campaign.sample_spins <= campaign.recovery_sample_spins:
         return
     sample_size = campaign.sample_spins
+    needed = None
     try:
-        result = recover_model(observations=campaign_observations(campaign_id=campaign_id))
+        observations = campaign_observations(campaign_id=campaign_id)
+        result = recover_model(observations=observations)
         status = str(result.status)
+        if status == "exact":
+            needed = _smallest_exact_prefix(observations)
         fields = {"recovery_status": status, "exact": status == "exact",
                   "recovered_definition": result.definition, "exact_par": result.par,
                   "recovery_notes": [str(n) for n in (result.notes or [])]}
@@ -429,5 +449,5 @@ def _maybe_recover(campaign_id: int) -> None:
         for name, value in fields.items():
             setattr(profile, name, value)
         if fields["exact"] and profile.spins_until_exact is None:
-            profile.spins_until_exact = campaign.spins_done
+            profile.spins_until_exact = needed
         profile.save()

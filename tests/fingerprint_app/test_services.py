@@ -177,7 +177,8 @@ def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch)
     monkeypatch.setattr(services, "recover_model", recover_model)
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=10_000, seed="x",
                                              chunk_size=1_000, enqueue=False))
-    assert calls == [1_000, 2_000]
+    # after the exact result on 2,000 spins, the 1,000-spin prefix is tried (and is not exact)
+    assert calls == [1_000, 2_000, 1_000]
     assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done == 2_000
     profile = campaign.profile
     assert profile.exact and profile.spins_until_exact == 2_000 and profile.recovery_status == "exact"
@@ -224,5 +225,10 @@ def test_recovery_hook_with_the_real_module(fruit_version, monkeypatch):
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=200_000, seed="real",
                                              chunk_size=10_000, enqueue=False))
     assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done < 200_000
-    assert campaign.profile.exact and campaign.profile.spins_until_exact == campaign.spins_done
+    needed = campaign.profile.spins_until_exact
+    assert campaign.profile.exact and needed <= campaign.spins_done
+    assert needed in (*services.EXACT_PREFIXES, campaign.sample_spins)
     assert campaign.profile.recovered_definition is not None
+    # the prefix it reports is itself enough for an exact model
+    observations = services.campaign_observations(campaign_id=campaign.pk)[:needed]
+    assert real(observations=observations).status == "exact"
