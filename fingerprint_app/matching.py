@@ -41,7 +41,8 @@ LN10 = math.log(10)
 
 
 def chi2_logsf(x: float, dof: int) -> float:
-    """Natural log of the chi-square survival function (no underflow for huge ``x``)."""
+    """Natural log of the chi-square survival function, without underflow for huge ``x``: scipy's
+    chi2.logsf returns -inf once the tail drops below 1e-308, and matching combines such p-values in log space."""
     if dof <= 0:
         return 0.0
     if x <= 0:

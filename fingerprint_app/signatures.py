@@ -22,6 +22,7 @@ import math
 from fractions import Fraction
 from typing import Any
 
+from fingerprint_app.recovery.stats import wilson_interval
 from fingerprint_app.stats import SufficientStats
 
 __all__ = ["Z95", "VOLATILITY_THRESHOLDS", "rtp_interval", "signature_from_stats", "volatility_class",
@@ -56,16 +57,6 @@ def rtp_interval(stats: SufficientStats, z: float = Z95) -> tuple[Fraction, floa
     mean = stats.total / stats.spins
     half = z * sample_std(stats) / math.sqrt(stats.spins)
     return mean, float(mean) - half, float(mean) + half
-
-
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    if n == 0:
-        return 0.0, 1.0
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def volatility_class(std_dev: float) -> str:

@@ -1,34 +1,27 @@
-"""Small statistics helpers (no scipy in the project): chi-square tails, Wilson intervals."""
+"""Small statistics helpers: chi-square tails and quantiles (scipy), Wilson intervals."""
 from __future__ import annotations
 
 import math
+
+from scipy.stats import chi2, norm
 
 __all__ = ["chi2_sf", "chi2_quantile", "wilson_interval", "Z95"]
 
 Z95 = 1.959963984540054
 
 
-def _normal_sf(z: float) -> float:
-    return 0.5 * math.erfc(z / math.sqrt(2.0))
-
-
 def chi2_sf(stat: float, df: float) -> float:
-    """Upper tail of chi-square(df) (Wilson-Hilferty; good to a few % for df >= 1)."""
-    if df <= 0:
+    """Upper tail of chi-square(df)."""
+    if df <= 0 or stat <= 0:
         return 1.0
-    if stat <= 0:
-        return 1.0
-    h = 2.0 / (9.0 * df)
-    z = ((stat / df) ** (1.0 / 3.0) - (1.0 - h)) / math.sqrt(h)
-    return _normal_sf(z)
+    return float(chi2.sf(stat, df))
 
 
 def chi2_quantile(df: float, z: float) -> float:
-    """Chi-square(df) quantile at normal score ``z`` (Wilson-Hilferty)."""
+    """Chi-square(df) quantile at normal score ``z``: the value whose upper tail equals N(0,1)'s beyond z."""
     if df <= 0:
         return 0.0
-    h = 2.0 / (9.0 * df)
-    return df * max(0.0, 1.0 - h + z * math.sqrt(h)) ** 3
+    return float(chi2.isf(norm.sf(z), df))
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float, float]:
