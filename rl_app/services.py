@@ -137,6 +137,17 @@ def _events_for_step(hook: WebhookHook, step: ExperienceStep, episode_return: Ca
     return events
 
 
+def webhook_deliveries_create_for_steps(*, steps: list[tuple[int, int]]) -> list[WebhookDelivery]:
+    """Deliveries for committed (step id, owner id) pairs: one query finds which owners have active hooks."""
+    owners = set(WebhookHook.objects.filter(owner_id__in={owner for _, owner in steps}, active=True)
+                 .values_list("owner_id", flat=True).distinct())
+    deliveries: list[WebhookDelivery] = []
+    for step_id, owner_id in steps:
+        if owner_id in owners:
+            deliveries += webhook_deliveries_create_for_step(step_id=step_id, owner_id=owner_id)
+    return deliveries
+
+
 def webhook_deliveries_create_for_step(*, step_id: int, owner_id: int) -> list[WebhookDelivery]:
     """Create one pending delivery per (active hook of the episode's owner, matching event) and enqueue each
     after commit. `reward_threshold` fires on each step whose reward lifts the episode return from below the

@@ -142,3 +142,32 @@ def test_payload_is_the_signed_json_body(agent_client, new_session, receiver):
     body = server.requests[0]["body"]
     delivery = WebhookDelivery.objects.get(hook_id=hook["id"])
     assert json.loads(body) == delivery.payload and delivery.payload["data"]["action"] == {"type": "initialize"}
+
+
+def test_batch_steps_are_delivered_and_looked_up_once(agent_client, new_session, receiver):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with receiver() as server:
+        _register(agent_client, server.url, ["step"])
+        session_id = playing_session(agent_client, new_session)
+        with CaptureQueriesContext(connection) as queries:
+            response = agent_client.post(f"/api/v2/sessions/{session_id}/actions",
+                                         {"actions": [{"type": "spin"}] * 20}, format="json")
+        assert response.status_code == 200
+    hook_lookups = [q for q in queries.captured_queries if 'FROM "rl_app_webhookhook"' in q["sql"]]
+    # one "which owners have hooks" query for the whole batch, plus one per step for the owner who has them
+    assert len(hook_lookups) == 1 + 20
+    assert [r["json"]["data"]["index"] for r in server.requests[-20:]] == list(range(2, 22))
+
+
+def test_batch_of_an_owner_without_hooks_costs_one_lookup(agent_client, new_session):
+    session_id = playing_session(agent_client, new_session)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = agent_client.post(f"/api/v2/sessions/{session_id}/actions",
+                                     {"actions": [{"type": "spin"}] * 50}, format="json")
+    assert response.status_code == 200
+    assert sum('FROM "rl_app_webhookhook"' in q["sql"] for q in queries.captured_queries) == 1
