@@ -8,6 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin_base import ReadOnlyModelAdmin
 from fingerprint_app import services
 from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_frequencies_svg
 from fingerprint_app.exceptions import CampaignStateConflict
@@ -130,7 +131,7 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(FingerprintProfile)
-class FingerprintProfileAdmin(admin.ModelAdmin):
+class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "label", "engine_key", "version", "spins", "rtp_estimate", "par_rtp", "volatility",
                     "exact", "spins_until_exact", "updated_at")
     list_filter = ("engine_kind", "exact", "recovery_status")
@@ -144,15 +145,6 @@ class FingerprintProfileAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("recovered_definition", "exact_par")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         return [path("<int:profile_id>/definition.json", self.admin_site.admin_view(self.definition_download),

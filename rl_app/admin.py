@@ -1,23 +1,11 @@
 from django.contrib import admin
 
+from core.admin_base import ReadOnlyModelAdmin
 from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookHook
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Append-only tables: rows are written by services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(ExperienceStep)
-class ExperienceStepAdmin(ReadOnlyAdmin):
+class ExperienceStepAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "session", "index", "action_type", "reward", "terminated", "truncated", "policy_id",
                     "policy_version", "created_at")
     list_filter = ("terminated", "truncated", "session__game_version__game")
@@ -32,7 +20,7 @@ class ExperienceStepAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PolicyFeedback)
-class PolicyFeedbackAdmin(ReadOnlyAdmin):
+class PolicyFeedbackAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "session", "step_index", "policy_id", "policy_version", "owner", "created_at")
     list_filter = ("policy_id",)
     search_fields = ("=session__id", "policy_id", "owner__username")
@@ -54,7 +42,7 @@ class WebhookHookAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "hook", "event", "session", "step_index", "status", "attempts", "response_code",
                     "created_at", "delivered_at")
     list_filter = ("status", "event")

@@ -1,20 +1,10 @@
 from django.contrib import admin, messages
 
+from core.admin_base import ReadOnlyModelAdmin
 from operator_console.admin_actions import audited, console_permission
 from operator_console.services import session_abort_by
 from sessions_app.exceptions import InvalidStateTransition
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TransitionInline(admin.TabularInline):
@@ -63,7 +53,7 @@ class GameplaySessionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SessionTransition)
-class SessionTransitionAdmin(ReadOnlyAdmin):
+class SessionTransitionAdmin(ReadOnlyModelAdmin):
     list_display = ("session", "from_state", "to_state", "action", "cause", "request_id", "at")
     list_filter = ("to_state", "action")
     search_fields = ("request_id", "session__id")
@@ -71,7 +61,7 @@ class SessionTransitionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SessionSpin)
-class SessionSpinAdmin(ReadOnlyAdmin):
+class SessionSpinAdmin(ReadOnlyModelAdmin):
     list_display = ("session", "nonce", "stake", "fee", "payout", "multiplier", "balance_after", "created_at")
     search_fields = ("session__id", "request_id")
     list_select_related = ("session",)

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from core.admin_base import ReadOnlyModelAdmin
 from operator_console.admin_actions import audited, console_permission
 from wallet_app import services
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
@@ -54,19 +55,8 @@ class WalletAdmin(admin.ModelAdmin):
         return {"unfrozen": len(pks)}
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "wallet", "kind", "amount", "balance_after", "reference", "request_id", "created_at")
     list_filter = ("kind",)
     search_fields = ("=wallet__id", "wallet__owner__username", "reference", "request_id")
@@ -74,7 +64,7 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerAudit)
-class LedgerAuditAdmin(ReadOnlyAdmin):
+class LedgerAuditAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "finished_at", "wallets_checked", "entries_checked", "mismatch_count")
     # Run a new audit from the operator dashboard (audited); the rows here are its history.
 

@@ -1,26 +1,14 @@
 from django.contrib import admin, messages
 
+from core.admin_base import ReadOnlyModelAdmin
 from games_app.casino import services
-from operator_console.admin_actions import audited, console_permission
 from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats, CasinoLottoDraw,
                                      CasinoLottoTicket, CasinoRequest, CasinoRound)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Append-only tables: viewable, never edited by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+from operator_console.admin_actions import audited, console_permission
 
 
 @admin.register(CasinoChannel)
-class CasinoChannelAdmin(ReadOnlyAdmin):
+class CasinoChannelAdmin(ReadOnlyModelAdmin):
     # Balances move only through services (and wallets with them), so the channel is read-only too.
     list_display = ("id", "agent_address", "scope", "status", "funded", "agent_balance", "casino_balance", "nonce",
                     "games_played", "opened_at", "closed_at")
@@ -56,7 +44,7 @@ class CasinoCommitAdmin(admin.ModelAdmin):
 
 
 @admin.register(CasinoRound)
-class CasinoRoundAdmin(ReadOnlyAdmin):
+class CasinoRoundAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "channel", "nonce", "game", "kind", "bet_amount", "payout", "agent_balance_after",
                     "casino_balance_after", "created_at")
     list_filter = ("game", "kind")
@@ -65,7 +53,7 @@ class CasinoRoundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CasinoEvent)
-class CasinoEventAdmin(ReadOnlyAdmin):
+class CasinoEventAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "kind", "agent_address", "channel", "request_id", "created_at")
     list_filter = ("kind",)
     search_fields = ("agent_address", "request_id")
@@ -73,7 +61,7 @@ class CasinoEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CasinoRequest)
-class CasinoRequestAdmin(ReadOnlyAdmin):
+class CasinoRequestAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "action", "agent_address", "scope", "key_source", "response_status", "request_id",
                     "created_at")
     list_filter = ("action", "key_source")
@@ -82,19 +70,19 @@ class CasinoRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CasinoGameStats)
-class CasinoGameStatsAdmin(ReadOnlyAdmin):
+class CasinoGameStatsAdmin(ReadOnlyModelAdmin):
     list_display = ("game", "total_rounds", "total_wagered", "total_paid_out", "updated_at")
 
 
 @admin.register(CasinoLottoDraw)
-class CasinoLottoDrawAdmin(ReadOnlyAdmin):
+class CasinoLottoDrawAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "draw_time", "status", "commitment", "winning_number", "drawn_at")
     list_filter = ("status",)
     exclude = ("seed",)  # secret until the draw; shown in the API once drawn
 
 
 @admin.register(CasinoLottoTicket)
-class CasinoLottoTicketAdmin(ReadOnlyAdmin):
+class CasinoLottoTicketAdmin(ReadOnlyModelAdmin):
     list_display = ("id", "draw", "agent_address", "picked_number", "ticket_count", "total_cost", "status", "payout")
     list_filter = ("status",)
     search_fields = ("agent_address",)
