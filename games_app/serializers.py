@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.money import format_amount
 from games_app.models import Game, GameVersion
 
 
@@ -16,14 +17,15 @@ class GamePublicSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     version = serializers.IntegerField()
-    min_bet = serializers.DecimalField(max_digits=38, decimal_places=18)
-    max_bet = serializers.DecimalField(max_digits=38, decimal_places=18)
+    min_bet = serializers.CharField(help_text='Total bet, decimal string, e.g. "0.2"')
+    max_bet = serializers.CharField(help_text="Total bet, decimal string")
     window = serializers.DictField(help_text="rows, reels, lines and the symbol names")
 
     @staticmethod
     def from_version(version: GameVersion) -> dict:
         return {"slug": version.game.slug, "name": version.game.name, "version": version.version,
-                "min_bet": version.min_bet, "max_bet": version.max_bet, "window": _public_shape(version)}
+                "min_bet": format_amount(version.min_bet), "max_bet": format_amount(version.max_bet),
+                "window": _public_shape(version)}
 
 
 class GameFullSerializer(GamePublicSerializer):

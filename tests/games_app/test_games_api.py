@@ -76,3 +76,9 @@ def test_verify_spin_command_recomputes_a_spin(capsys):
     printed = json.loads(capsys.readouterr().out)
     expected = engine_for(version=version).spin(FairRNG("s" * 64, "c", 7)).to_dict()
     assert printed["outcome"] == json.loads(json.dumps(expected))
+
+
+def test_bet_limits_are_canonical_decimal_strings(agent_client):
+    game_load(data=TEST_GAME)
+    public = agent_client.get("/api/v1/games/test-fruit").json()
+    assert (public["min_bet"], public["max_bet"]) == ("0.1", "10")
