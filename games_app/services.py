@@ -20,11 +20,16 @@ def game_load(*, data: dict) -> tuple[GameVersion, bool]:
     """Store a definition as the game's newest version, unless an identical one exists.
 
     Returns (version, created). Locks the game row so two loads of one slug number versions
-    without gaps or duplicates. The PAR sheet is computed before the transaction (it is pure).
+    without gaps or duplicates. The PAR sheet (pure, up to ~1 s) is computed outside the transaction,
+    and only for a definition not stored yet.
     """
     definition = parse_definition(data=data)
     canonical = definition.to_dict()
     content_hash = definition.content_hash()
+    existing = GameVersion.objects.select_related("game").filter(game__slug=definition.slug,
+                                                                  content_hash=content_hash).first()
+    if existing is not None:
+        return existing, False
     par = compute_par_sheet(definition)
     for _attempt in range(2):
         try:
