@@ -105,7 +105,6 @@ def rtp_and_frequency_report(spins: int) -> bool:
 
 
 def matching_report(trials: int) -> bool:
-    from fingerprint_app.selectors import fingerprint_match
     from fingerprint_app.variants import foreign_definitions, library_definitions
 
     library, foreign = library_definitions(), foreign_definitions()

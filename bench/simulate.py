@@ -7,38 +7,16 @@ plus the PAR time of a synthetic 5-reel, 64-stop, 20-line game (the 2 s target).
 from __future__ import annotations
 
 import argparse
-import random
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from games_app.engine.definition import GameDefinition, load_demo_games  # noqa: E402
+from games_app.engine.definition import load_demo_games  # noqa: E402
 from games_app.engine.par_sheet import compute_par_sheet  # noqa: E402
 from games_app.engine.simulator import simulate  # noqa: E402
-
-LINES_20 = [[1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [2, 2, 2, 2, 2], [0, 1, 2, 1, 0], [2, 1, 0, 1, 2],
-            [0, 0, 1, 2, 2], [2, 2, 1, 0, 0], [1, 0, 0, 0, 1], [1, 2, 2, 2, 1], [1, 0, 1, 2, 1],
-            [1, 2, 1, 0, 1], [0, 1, 1, 1, 0], [2, 1, 1, 1, 2], [0, 1, 0, 1, 0], [2, 1, 2, 1, 2],
-            [1, 1, 0, 1, 1], [1, 1, 2, 1, 1], [0, 0, 2, 0, 0], [2, 2, 0, 2, 2], [0, 2, 2, 2, 0]]
-
-
-def synthetic_64_stop_game() -> GameDefinition:
-    rng = random.Random(7)
-    counts = {"A": 9, "B": 9, "C": 8, "D": 8, "E": 7, "F": 7, "G": 6, "H": 5, "W": 3, "S": 2}
-    reels = []
-    for _ in range(5):
-        strip = [s for s, n in counts.items() for _ in range(n)]
-        rng.shuffle(strip)
-        reels.append(strip)
-    paytable = {s: {"3": 5 * (i + 1), "4": 20 * (i + 1), "5": 100 * (i + 1)} for i, s in enumerate("ABCDEFGH")}
-    paytable["W"] = {"2": 2, "3": 50, "4": 500, "5": 5000}
-    return GameDefinition.from_dict({
-        "slug": "synthetic-64", "name": "Synthetic 64", "reels": reels, "rows": 3, "paylines": LINES_20,
-        "paytable": paytable, "wild": "W", "scatter": "S", "scatter_pays": {"3": 2, "4": 10, "5": 100},
-        "min_bet": "1", "max_bet": "10"})
-
+from games_app.engine.synthetic import synthetic_64_stop_game  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

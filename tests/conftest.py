@@ -1,8 +1,12 @@
+from decimal import Decimal
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from core.services import token_create
+from wallet_app import services as wallet_services
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +25,24 @@ def make_token(db):
         counter["n"] += 1
         name = name or f"{role}-{counter['n']}"
         return token_create(name=name, role=role, owner_username=owner_username or name, **kwargs)
+
+    return _make
+
+
+@pytest.fixture
+def make_wallet(db):
+    """make_wallet(owner=user | owner_username=..., balance="0", **wallet_create kwargs) -> Wallet."""
+    counter = {"n": 0}
+
+    def _make(*, owner=None, owner_username: str | None = None, balance: str = "0", **kwargs):
+        counter["n"] += 1
+        if owner is None:
+            owner, _ = get_user_model().objects.get_or_create(username=owner_username or f"owner-{counter['n']}")
+        wallet = wallet_services.wallet_create(owner=owner, **kwargs)
+        if Decimal(balance) > 0:
+            wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal(balance), reference="test:fund")
+        wallet.refresh_from_db()
+        return wallet
 
     return _make
 

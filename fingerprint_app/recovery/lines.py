@@ -235,7 +235,6 @@ class _View:
 
     def __init__(self, problem: _Problem, rows: np.ndarray) -> None:
         self.p = problem
-        space = problem.space
         self.y = problem.y[rows]
         self.codes = problem.codes[rows]
         self.sc_count = problem.sc_count[rows]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .stats import Z95, chi2_quantile, chi2_sf, wilson_interval
+from .stats import chi2_quantile, chi2_sf, wilson_interval
 
 __all__ = ["ReelModel", "WeightModel", "assemble_reel", "independence_pvalue", "weight_model",
            "MAX_STRIP"]

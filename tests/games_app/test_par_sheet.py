@@ -1,7 +1,5 @@
 """Exact PAR sheet: every figure equals brute-force enumeration of all stop combinations."""
 import itertools
-import random
-import time
 from collections import Counter
 from fractions import Fraction
 
@@ -11,13 +9,8 @@ from games_app.engine import par_sheet
 from games_app.engine.definition import GameDefinition, load_demo_games
 from games_app.engine.evaluator import evaluate_spin
 from games_app.engine.par_sheet import compute_par_sheet, format_par_sheet
+from games_app.engine.synthetic import synthetic_64_stop_game
 from tests.games_app import small_game
-
-LINES_20 = [[1, 1, 1, 1, 1], [0, 0, 0, 0, 0], [2, 2, 2, 2, 2], [0, 1, 2, 1, 0], [2, 1, 0, 1, 2],
-            [0, 0, 1, 2, 2], [2, 2, 1, 0, 0], [1, 0, 0, 0, 1], [1, 2, 2, 2, 1], [1, 0, 1, 2, 1],
-            [1, 2, 1, 0, 1], [0, 1, 1, 1, 0], [2, 1, 1, 1, 2], [0, 1, 0, 1, 0], [2, 1, 2, 1, 2],
-            [1, 1, 0, 1, 1], [1, 1, 2, 1, 1], [0, 0, 2, 0, 0], [2, 2, 0, 2, 2], [0, 2, 2, 2, 0]]
-
 
 def no_wild_no_scatter_game() -> dict:
     return {
@@ -127,31 +120,15 @@ def test_format_par_sheet_lists_figures_and_combinations():
     assert sum(1 for line in text.splitlines() if line.startswith(("line ", "scatter "))) == len(par.combinations)
 
 
-def big_game() -> GameDefinition:
-    rng = random.Random(7)
-    counts = {"A": 9, "B": 9, "C": 8, "D": 8, "E": 7, "F": 7, "G": 6, "H": 5, "W": 3, "S": 2}
-    reels = []
-    for _ in range(5):
-        strip = [s for s, n in counts.items() for _ in range(n)]
-        rng.shuffle(strip)
-        reels.append(strip)
-    paytable = {s: {"3": 5 * (i + 1), "4": 20 * (i + 1), "5": 100 * (i + 1)} for i, s in enumerate("ABCDEFGH")}
-    paytable["W"] = {"2": 2, "3": 50, "4": 500, "5": 5000}
-    return GameDefinition.from_dict({
-        "slug": "big", "name": "Big", "reels": reels, "rows": 3, "paylines": LINES_20,
-        "paytable": paytable, "wild": "W", "scatter": "S", "scatter_pays": {"3": 2, "4": 10, "5": 100},
-        "min_bet": "1", "max_bet": "10"})
-
-
 @pytest.mark.slow
-def test_par_sheet_64_stop_20_line_game_computes_under_two_seconds():
-    definition = big_game()
+def test_par_sheet_of_a_64_stop_20_line_game_is_consistent():
+    # Its time (the 2 s target) is measured by bench/simulate.py, not asserted here.
+    definition = synthetic_64_stop_game()
     assert [len(s) for s in definition.reels] == [64] * 5
-    started = time.perf_counter()
     par = compute_par_sheet(definition)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 2.0, f"PAR sheet took {elapsed:.2f}s"
     assert par.total_combinations == 64**5
+    assert par.rtp == par.line_rtp + par.scatter_rtp
+    assert sum(c.rtp_contribution for c in par.combinations) == par.rtp
     assert 0 < par.hit_frequency < 1 and par.top_award_probability > 0
 
 

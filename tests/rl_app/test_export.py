@@ -7,7 +7,6 @@ from django.core.management import CommandError, call_command
 
 from rl_app.encoding import ACTION_TYPES, OBSERVATION_VECTOR_SIZE, action_code, observation_vector
 from rl_app.models import ExperienceStep
-from tests.rl_app.conftest import act
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,7 @@
-from decimal import Decimal
 
 import pytest
 
 from games_app.services import game_load
-from wallet_app import services as wallet_services
 
 TEST_GAME = {
     "slug": "test-fruit",
@@ -31,13 +29,9 @@ def game_version(db):
 
 
 @pytest.fixture
-def funded_wallet():
+def funded_wallet(make_wallet):
     def _wallet(owner, amount: str = "100", **kwargs):
-        wallet = wallet_services.wallet_create(owner=owner, **kwargs)
-        if Decimal(amount) > 0:
-            wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal(amount), reference="test")
-        wallet.refresh_from_db()
-        return wallet
+        return make_wallet(owner=owner, balance=amount, **kwargs)
 
     return _wallet
 

@@ -15,7 +15,6 @@ stderr and exits with status 1 (2 for bad command-line usage, as usual).
 from __future__ import annotations
 
 import json
-import os
 import sys
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import gymnasium as gym
-import numpy as np
 from gymnasium.envs.registration import EnvSpec
 
 from agent_royale.client import ApiError, RoyaleClient
