@@ -194,7 +194,7 @@ TRUNCATING_STOPS = {"max_spins_reached", "budget_exhausted"}
 def _apply(session: GameplaySession, action: dict, policy: tuple[str, str]) -> dict:
     """Run one action on a locked session and record its experience step; the caller owns the transaction."""
     kind = action.get("type")
-    if kind not in _HANDLERS:
+    if not isinstance(kind, str) or kind not in _HANDLERS:
         raise ValidationFailed("Unknown action type.", details={"field": "type", "allowed": list(Action.ALL)})
     target = next_state(state=session.state, action=kind)
     from_state = session.state
@@ -237,7 +237,9 @@ def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str]
     on any error nothing changes. A session that reaches `evaluating` is completed in a second
     transaction, so a crash in between leaves work for `recover_sessions`.
     """
-    with metrics.ACTION_LATENCY.labels(action=str(action.get("type"))).time():
+    # Only known action names become label values: client input must not grow the metric's cardinality.
+    label = action.get("type") if action.get("type") in Action.ALL else "invalid"
+    with metrics.ACTION_LATENCY.labels(action=label).time():
         with transaction.atomic():
             session = _prepare(lock_session(session_id=session_id, token=token))
             result = _apply(session, action, policy)

@@ -81,3 +81,12 @@ def test_unknown_action_type_is_400(agent_client, new_session):
     response = act(agent_client, session_id, type="teleport")
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+
+
+@pytest.mark.parametrize("bad_type", [["spin"], {"a": 1}, 7, None, True])
+def test_non_string_action_type_is_400(agent_client, new_session, bad_type):
+    session_id = new_session(agent_client)
+    response = act(agent_client, session_id, type=bad_type)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert GameplaySession.objects.get(pk=session_id).state == SessionState.IDLE
