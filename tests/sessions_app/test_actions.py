@@ -200,3 +200,16 @@ def test_concurrent_spins_keep_nonces_gap_free(agent_client, new_session):
     wallet = Wallet.objects.get(pk=agent_client.wallet.pk)
     assert wallet.balance == _ledger_sum(wallet.pk) == Decimal("1000") + session.net
     assert -_ledger_sum(wallet.pk, "stake") == Decimal("8")
+
+
+def test_refused_spin_with_idempotency_key_is_stored_and_replayed(agent_client, new_session):
+    session_id = playing_session(agent_client, new_session, bet="5", amount="6")
+    Wallet.objects.filter(pk=agent_client.wallet.pk).update(frozen=True)
+    url = f"/api/v1/sessions/{session_id}/action"
+    first = agent_client.post(url, {"type": "spin"}, format="json", HTTP_IDEMPOTENCY_KEY="frozen-spin")
+    second = agent_client.post(url, {"type": "spin"}, format="json", HTTP_IDEMPOTENCY_KEY="frozen-spin")
+    assert first.status_code == second.status_code == 422
+    assert first.json()["error"]["code"] == "WALLET_FROZEN" and first.content == second.content
+    assert second["Idempotent-Replayed"] == "true"
+    assert GameplaySession.objects.get(pk=session_id).nonce == 0
+    assert not LedgerEntry.objects.filter(wallet_id=agent_client.wallet.pk, kind="stake").exists()
