@@ -4,9 +4,10 @@
 - The first request's status and body are stored in the same transaction as its effects.
 - A repeat with the same body replays the stored bytes with `Idempotent-Replayed: true`;
   the same key with another body is 422 IDEMPOTENCY_KEY_REUSED.
-- A repeat that arrives while the first still runs is 409 IDEMPOTENCY_KEY_IN_USE. A cache lock
-  answers that quickly; the unique (token, key) row is the real guard: a racing duplicate blocks
-  on the first transaction's uncommitted row and then fails, so it can never commit effects.
+- A repeat that arrives while the first still runs is 409 IDEMPOTENCY_KEY_IN_USE: a PostgreSQL
+  advisory lock (a cache lock on SQLite) answers that at once; the unique (token, key) row is the
+  real guard: a racing duplicate blocks on the first transaction's uncommitted row and then fails,
+  so it can never commit effects.
 - 5xx answers are not stored, so a retry after a fault runs again.
 """
 import functools
@@ -14,7 +15,7 @@ import hashlib
 import re
 
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 
 from core import metrics
@@ -53,6 +54,32 @@ def _render(view, request, response, args, kwargs):
     return response
 
 
+class _KeyLock:
+    """Who is executing a key right now. On PostgreSQL a transaction-scoped advisory lock: it is
+    released with the transaction, also when the worker holding it dies, so a retry never waits for a
+    timeout. Elsewhere (the SQLite demo) a cache entry with a TTL."""
+
+    def __init__(self, *, token_id: int, key: str):
+        digest = hashlib.sha256(f"{token_id}:{key}".encode()).digest()
+        self.lock_id = int.from_bytes(digest[:8], "big", signed=True)
+        self.cache_key = f"idem-lock:{digest.hex()}"
+        self.cache_held = False
+
+    def acquire(self) -> bool:
+        """Call inside the transaction that stores the key."""
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [self.lock_id])
+                return bool(cursor.fetchone()[0])
+        self.cache_held = cache.add(self.cache_key, "1", timeout=LOCK_SECONDS)
+        return self.cache_held
+
+    def release(self) -> None:
+        if self.cache_held:
+            cache.delete(self.cache_key)
+            self.cache_held = False
+
+
 def idempotent(handler):
     """Decorate an APIView's `post` so it honours Idempotency-Key."""
 
@@ -70,15 +97,19 @@ def idempotent(handler):
         if record is not None:
             return _replay(record, fingerprint)
 
-        lock_key = f"idem-lock:{token.pk}:{hashlib.sha256(key.encode()).hexdigest()}"
-        if not cache.add(lock_key, "1", timeout=LOCK_SECONDS):
-            record = IdempotencyRecord.objects.filter(token=token, key=key).first()
-            if record is not None:
-                return _replay(record, fingerprint)
-            raise IdempotencyKeyInUse(details={"idempotency_key": key})
+        lock = _KeyLock(token_id=token.pk, key=key)
         try:
             try:
                 with transaction.atomic():
+                    if not lock.acquire():
+                        record = IdempotencyRecord.objects.filter(token=token, key=key).first()
+                        if record is not None:
+                            return _replay(record, fingerprint)
+                        raise IdempotencyKeyInUse(details={"idempotency_key": key})
+                    # A twin may have committed between the first lookup and the lock.
+                    record = IdempotencyRecord.objects.filter(token=token, key=key).first()
+                    if record is not None:
+                        return _replay(record, fingerprint)
                     try:
                         with transaction.atomic():
                             response = handler(view, request, *args, **kwargs)
@@ -92,12 +123,12 @@ def idempotent(handler):
                             response_content_type=response.get("Content-Type", "application/json"))
                     return response
             except IntegrityError:
-                # Another process stored this key first (its lock expired or the cache was lost).
+                # Another process stored this key first (only possible if the lock was lost).
                 record = IdempotencyRecord.objects.filter(token=token, key=key).first()
                 if record is None:
                     raise
                 return _replay(record, fingerprint)
         finally:
-            cache.delete(lock_key)
+            lock.release()
 
     return wrapper

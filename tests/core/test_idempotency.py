@@ -104,3 +104,28 @@ def test_expired_keys_are_purged(admin_client_api):
     assert purge_expired_idempotency_keys.delay().get() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["new"]
     assert idempotency_records_purge(ttl=timedelta(hours=24)) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_dead_holder_does_not_block_the_key(client_for):
+    """The in-use lock dies with the connection holding it: no timeout to wait out after a killed worker."""
+    import psycopg
+
+    from core.idempotency import _KeyLock
+
+    if connection.vendor != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    client = client_for("admin")
+    params = connection.get_connection_params()
+    other = psycopg.connect(**{k: v for k, v in params.items() if k in {"dbname", "user", "host", "port", "password"}},
+                            autocommit=False)
+    try:
+        with other.cursor() as cursor:  # a worker mid-request on this key
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_KeyLock(token_id=client.token.pk, key="k-dead").lock_id])
+        busy = client.post("/api/v1/tokens", {"name": "after-crash"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead")
+        assert busy.status_code == 409 and busy.json()["error"]["code"] == "IDEMPOTENCY_KEY_IN_USE"
+    finally:
+        other.close()  # the worker dies: its transaction and its lock go with it
+    done = client.post("/api/v1/tokens", {"name": "after-crash"}, format="json", HTTP_IDEMPOTENCY_KEY="k-dead")
+    assert done.status_code == 201
+    assert ApiToken.objects.filter(name="after-crash").count() == 1
