@@ -1,18 +1,25 @@
 """HTTP ↔ fingerprinting. One set of views for v1 and v2 (the URL carries the version)."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import ValidationFailed
 from core.idempotency import idempotent
 from core.models import Role
+from core.pagination import NewestFirstPagination
 from core.permissions import IsOperator, token_of
 from fingerprint_app import selectors, services
-from fingerprint_app.serializers import (CampaignCreateInputSerializer, CampaignOutputSerializer,
-                                         MatchInputSerializer, MatchOutputSerializer, ProfileDetailSerializer,
-                                         ProfileSummarySerializer, campaign_data, profile_data)
+from fingerprint_app.serializers import (
+    CampaignCreateInputSerializer,
+    CampaignOutputSerializer,
+    MatchInputSerializer,
+    MatchOutputSerializer,
+    ProfileDetailSerializer,
+    ProfileSummarySerializer,
+    campaign_data,
+    profile_data,
+)
 from games_app.exceptions import GameNotFound
 from games_app.models import GameVersion
 from games_app.selectors import game_latest_version
@@ -22,13 +29,6 @@ from wallet_app.selectors import wallet_get_for
 TAGS = ["fingerprints"]
 CAMPAIGN_ID = OpenApiParameter("campaign_id", int, OpenApiParameter.PATH)
 PROFILE_ID = OpenApiParameter("profile_id", int, OpenApiParameter.PATH)
-
-
-class NewestFirst(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
 
 
 def _game_version(slug: str, number: int | None) -> GameVersion:
@@ -56,7 +56,7 @@ def _wallet(request, wallet_id: int | None) -> Wallet:
 
 
 class CampaignListCreateApi(APIView):
-    pagination_class = NewestFirst  # documents the {next, previous, results} envelope; get() paginates by hand
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     permission_classes = [IsOperator]
 
     @extend_schema(request=CampaignCreateInputSerializer, responses={201: CampaignOutputSerializer}, tags=TAGS,
@@ -80,7 +80,7 @@ class CampaignListCreateApi(APIView):
 
     @extend_schema(responses=CampaignOutputSerializer(many=True), tags=TAGS, summary="List campaigns (operator)")
     def get(self, request, version):
-        paginator = NewestFirst()
+        paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(selectors.campaign_list(), request, view=self)
         return paginator.get_paginated_response(
             [CampaignOutputSerializer(campaign_data(c, with_signature=False)).data for c in page])
@@ -110,7 +110,7 @@ class CampaignResumeApi(APIView):
 
 
 class ProfileListApi(APIView):
-    pagination_class = NewestFirst  # documents the {next, previous, results} envelope; get() paginates by hand
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     @extend_schema(responses=ProfileSummarySerializer(many=True), tags=TAGS,
                    summary="The profile library (every token may read it)",
                    parameters=[OpenApiParameter("engine", str, description="engine_key, e.g. local:fruit-low:v1"),
@@ -118,7 +118,7 @@ class ProfileListApi(APIView):
     def get(self, request, version):
         latest = request.query_params.get("latest", "").lower() in ("1", "true", "yes")
         queryset = selectors.profile_list(engine_key=request.query_params.get("engine") or None, latest_only=latest)
-        paginator = NewestFirst()
+        paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response([ProfileSummarySerializer(profile_data(p)).data for p in page])
 

@@ -27,6 +27,17 @@ def game_latest_version(*, slug: str) -> GameVersion:
     return version
 
 
+def game_version_get(*, slug: str, version: int | None = None) -> GameVersion:
+    """A game's given version, or its latest; raises GameNotFound."""
+    latest = game_latest_version(slug=slug)
+    if version is None:
+        return latest
+    found = latest.game.versions.select_related("game").filter(version=version).first()
+    if found is None:
+        raise GameNotFound(f"{slug} has no version {version}.", details={"game": slug, "version": version})
+    return found
+
+
 @lru_cache(maxsize=256)
 def _definition(version_id: int, content_hash: str) -> GameDefinition:
     return GameDefinition.from_dict(GameVersion.objects.only("definition").get(pk=version_id).definition)

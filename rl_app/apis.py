@@ -6,16 +6,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import idempotent
+from core.pagination import NewestFirstPagination
 from rl_app import selectors, services
-from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookEvent, WebhookHook
+from rl_app.models import (
+    ExperienceStep,
+    PolicyFeedback,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookHook,
+)
 from rl_app.webhooks import SIGNATURE_HEADER
-
-
-class NewestFirstPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
 
 
 class StepPagination(CursorPagination):

@@ -1,16 +1,23 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import NotFound
 from core.idempotency import idempotent
 from core.money import parse_amount
+from core.pagination import NewestFirstPagination
 from sessions_app import selectors, services
-from sessions_app.serializers import (ACTION_EXAMPLES, GAMEPLAY_ACTION, ActionResultSerializer, BatchInputSerializer,
-                                      BatchResultSerializer, SessionCreateInputSerializer, SessionOutputSerializer,
-                                      session_data)
+from sessions_app.serializers import (
+    ACTION_EXAMPLES,
+    GAMEPLAY_ACTION,
+    ActionResultSerializer,
+    BatchInputSerializer,
+    BatchResultSerializer,
+    SessionCreateInputSerializer,
+    SessionOutputSerializer,
+    session_data,
+)
 
 
 def policy_of(request) -> tuple[str, str]:
@@ -18,13 +25,8 @@ def policy_of(request) -> tuple[str, str]:
     return request.headers.get("X-Policy-Id", "")[:100], request.headers.get("X-Policy-Version", "")[:100]
 
 
-class SessionPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-
-
 class SessionListCreateApi(APIView):
-    pagination_class = SessionPagination  # documents the {next, previous, results} envelope; get() paginates by hand
+    pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     @extend_schema(request=SessionCreateInputSerializer, responses={201: SessionOutputSerializer}, tags=["sessions"],
                    summary="Create a gameplay session (state idle)")
     @idempotent
@@ -45,7 +47,7 @@ class SessionListCreateApi(APIView):
     def get(self, request, version):
         queryset = selectors.session_list(token=request.auth, state=request.query_params.get("state"),
                                           game=request.query_params.get("game"), owner=request.query_params.get("owner"))
-        paginator = SessionPagination()
+        paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response([session_data(session) for session in page])
 

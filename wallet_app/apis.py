@@ -3,28 +3,25 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from core.exceptions import Forbidden, InvalidAmount, ValidationFailed
 from core.idempotency import idempotent
 from core.models import Role
 from core.money import parse_amount
+from core.pagination import NewestFirstPagination
 from core.permissions import token_of
 from wallet_app import metrics, services
 from wallet_app.selectors import ledger_for, wallet_get_for, wallet_list_for
-from wallet_app.serializers import (AmountField, LedgerEntryOutputSerializer, WalletOperationOutputSerializer,
-                                    WalletOutputSerializer)
+from wallet_app.serializers import (
+    AmountField,
+    LedgerEntryOutputSerializer,
+    WalletOperationOutputSerializer,
+    WalletOutputSerializer,
+)
 
 ADMIN_ONLY_CREATE_FIELDS = ("daily_limit", "cost_per_spin", "cost_per_query")
 WALLET_ID = OpenApiParameter("wallet_id", int, OpenApiParameter.PATH)
-
-
-class NewestFirstPagination(CursorPagination):
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "limit"
-    max_page_size = 200
 
 
 def _amount(value, *, field: str, allow_zero: bool = False):

@@ -2,11 +2,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from games_app.engine.par_sheet import compute_par_sheet, format_par_sheet
 from games_app.exceptions import GameNotFound
-from games_app.selectors import definition_for, game_latest_version
+from games_app.selectors import definition_for, game_version_get
 
 
 class Command(BaseCommand):
-    help = "Print the exact PAR sheet of a game's latest version (or --version N)."
+    help = "Print the exact PAR sheet of a game's latest version (or --game-version N)."
 
     def add_arguments(self, parser):
         parser.add_argument("slug")
@@ -14,12 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            version = game_latest_version(slug=options["slug"])
+            version = game_version_get(slug=options["slug"], version=options["game_version"])
         except GameNotFound as exc:
-            raise CommandError(f"unknown game {options['slug']!r}") from exc
-        if options["game_version"]:
-            version = version.game.versions.filter(version=options["game_version"]).first()
-            if version is None:
-                raise CommandError(f"{options['slug']} has no version {options['game_version']}")
+            raise CommandError(exc.message) from exc
         self.stdout.write(f"{version.game.name} ({version.game.slug} v{version.version})")
         self.stdout.write(format_par_sheet(compute_par_sheet(definition_for(version=version))))

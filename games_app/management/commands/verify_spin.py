@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.rng import FairRNG, hash_server_seed
 from games_app.exceptions import GameNotFound
-from games_app.selectors import engine_for, game_latest_version
+from games_app.selectors import engine_for, game_version_get
 
 
 class Command(BaseCommand):
@@ -19,13 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            version = game_latest_version(slug=options["game"])
+            version = game_version_get(slug=options["game"], version=options["game_version"])
         except GameNotFound as exc:
-            raise CommandError(f"unknown game {options['game']!r}") from exc
-        if options["game_version"]:
-            version = version.game.versions.filter(version=options["game_version"]).first()
-            if version is None:
-                raise CommandError(f"no version {options['game_version']}")
+            raise CommandError(exc.message) from exc
         rng = FairRNG(options["server_seed"], options["client_seed"], options["nonce"])
         outcome = engine_for(version=version).spin(rng)
         self.stdout.write(json.dumps({"server_seed_hash": hash_server_seed(options["server_seed"]),
