@@ -25,35 +25,44 @@ INDEPENDENCE_ALPHA = 1e-3
 TIME_BUDGET = 5.0  # seconds for the (rare) exhaustive wild search
 
 
-def recover_model(*, observations: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]]) -> RecoveryResult:
+def recover_model(*, observations: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]],
+                  targeted: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]] = ()) -> RecoveryResult:
     """Recover the engine's maths from probes (windows + total multipliers only).
+
+    ``observations`` are uniform random spins: they alone give the reel statistics. ``targeted``
+    spins (windows the prober chose, see :mod:`.targeted`) only add (window, payout) equations
+    for the line and pay fit and are replayed by the consistency check like every other spin.
 
     Never raises for odd data: malformed observations give ``status="insufficient"`` with the
     reason in ``notes``. Guarantees: ``status == "exact"`` only when the recovered definition
     replays every observed payout exactly with the project's evaluator and every quantity its
     RTP depends on is pinned by the data; then ``definition``, ``par`` and ``rtp`` are exact.
     """
+    observations, targeted = list(observations), list(targeted)
     try:
-        obs = observation_set(list(observations))
+        obs = observation_set(observations + targeted)
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         return RecoveryResult(status="insufficient", notes=[f"observations unusable: {exc}"])
-    return recover_from_set(obs)
+    return recover_from_set(obs, n_random=len(observations))
 
 
-def recover_from_set(obs: ObservationSet) -> RecoveryResult:
-    """:func:`recover_model` on an already normalised :class:`ObservationSet`."""
+def recover_from_set(obs: ObservationSet, *, n_random: int | None = None) -> RecoveryResult:
+    """:func:`recover_model` on an already normalised :class:`ObservationSet` whose first
+    ``n_random`` windows (default: all) are uniform random spins and the rest targeted ones."""
     started = time.perf_counter()
     notes: list[str] = []
-    details: dict = {"spins": obs.n, "window": {"rows": obs.rows, "reels": obs.reels},
-                     "alphabet": list(obs.alphabet)}
-    if obs.n < MIN_OBSERVATIONS:
-        return RecoveryResult(status="insufficient", notes=[f"{obs.n} observations; at least {MIN_OBSERVATIONS} needed"],
+    n_random = obs.n if n_random is None else n_random
+    random_sym = obs.sym[:n_random]
+    details: dict = {"spins": n_random, "targeted_spins": obs.n - n_random,
+                     "window": {"rows": obs.rows, "reels": obs.reels}, "alphabet": list(obs.alphabet)}
+    if n_random < MIN_OBSERVATIONS:
+        return RecoveryResult(status="insufficient", notes=[f"{n_random} observations; at least {MIN_OBSERVATIONS} needed"],
                               details=details)
     n_symbols = len(obs.alphabet)
 
-    # -- reels -----------------------------------------------------------------------------
-    reels = [assemble_reel(cols=obs.sym[:, :, r], n_symbols=n_symbols, reel=r) for r in range(obs.reels)]
-    independence = [independence_pvalue(sym=obs.sym, reel=r) for r in range(obs.reels)]
+    # -- reels (uniform spins only: targeted windows are not a sample) ------------------------
+    reels = [assemble_reel(cols=random_sym[:, :, r], n_symbols=n_symbols, reel=r) for r in range(obs.reels)]
+    independence = [independence_pvalue(sym=random_sym, reel=r) for r in range(obs.reels)]
     strip_reels = [m for m in reels if m.kind == "strip"]
     if len(strip_reels) == obs.reels:
         kind = "strip"
@@ -70,7 +79,7 @@ def recover_from_set(obs: ObservationSet) -> RecoveryResult:
         q = [[Fraction(m.counts.get(s, 0), m.length) for s in range(n_symbols)] for m in reels]
         details["reels"] = [_strip_details(m, obs.alphabet, independence[m.reel]) for m in reels]
     else:
-        weights, info = weight_model(sym=obs.sym, n_symbols=n_symbols)
+        weights, info = weight_model(sym=random_sym, n_symbols=n_symbols)
         q = [[Fraction(int(weights.grid_weights[r, s]), weights.grid) for s in range(n_symbols)]
              for r in range(obs.reels)]
         details["reels"] = _weight_details(weights, info, obs.alphabet, independence)
@@ -80,7 +89,7 @@ def recover_from_set(obs: ObservationSet) -> RecoveryResult:
                          "one row: a strip and independent weighted draws are indistinguishable; reported as weights")
             if not weights.pinned:
                 notes.append(f"weights not pinned to multiples of 1/{weights.grid} by the 95% CIs "
-                             f"({obs.n} spins); the maximum-likelihood grid values are used")
+                             f"({n_random} spins); the maximum-likelihood grid values are used")
 
     # -- lines, pays, wild, scatter --------------------------------------------------------
     if obs.y is None:
@@ -93,7 +102,7 @@ def recover_from_set(obs: ObservationSet) -> RecoveryResult:
     fit, tried = _search(obs)
     details["hypotheses_tried"] = tried
     space = LabelSpace(n_symbols, obs.reels)
-    details.update(_fit_details(fit, obs.alphabet))
+    details.update(_fit_details(fit, obs.alphabet, space))
     if not fit.exact:
         shown = fit.unexplained[:20].tolist()
         notes.append(f"{fit.unexplained.size} observed payouts are not explained by any line/pay model tried "
@@ -155,6 +164,14 @@ def recover_from_set(obs: ObservationSet) -> RecoveryResult:
         rtp_model = model_rtp(definition=game, q=q, sc_dist=sc_dist)
         details["rtp_model"] = {"exact": str(rtp_model), "decimal": float(rtp_model),
                                 "meaning": "RTP of the recovered definition (unobserved pays inherit by the lookup rule)"}
+    blockers = [name for name, present in (
+        ("line_model_inexact", not fit.exact), ("paylines_ambiguous", bool(fit.ambiguous_lines)),
+        ("unidentified_pays", bool(missing)), ("pay_conflicts", bool(know.conflicts)),
+        ("pays_ambiguous", bool(know.ambiguous)), ("definition_problems", bool(problems)),
+        ("replay_mismatch", definition is not None and not replay_ok),
+        ("strip_length_not_pinned", kind == "strip" and any(m.length_candidates for m in reels)),
+        ("not_a_strip_engine", kind != "strip")) if present]
+    details["blockers"] = blockers
     identified = fit.exact and not fit.ambiguous_lines and not missing and not know.conflicts and not know.ambiguous and not problems
     if kind == "strip":
         for m in reels:
@@ -282,9 +299,15 @@ def _weight_details(weights, info, alphabet, independence) -> list[dict]:
     return out
 
 
-def _fit_details(fit: LineFit, alphabet) -> dict:
+def _label_name(space: LabelSpace, alphabet, code: int) -> tuple[str, int, int]:
+    t, c, w = space.decode(code)
+    return ("wilds-only" if t == space.none else alphabet[t], c, w)
+
+
+def _fit_details(fit: LineFit, alphabet, space: LabelSpace) -> dict:
     return {"paylines": [list(line) for line in sorted(fit.lines)], "n_lines": fit.n_lines,
             "wild": alphabet[fit.wild] if fit.wild >= 0 else None,
             "scatter": alphabet[fit.scatter] if fit.scatter >= 0 else None,
             "scatter_pays": {str(k): str(v) for k, v in sorted(fit.scatter_values.items())},
+            "fitted_labels": sorted(_label_name(space, alphabet, code) for code in fit.values),
             "line_model_exact": fit.exact, "candidate_lines_alive": fit.candidates}

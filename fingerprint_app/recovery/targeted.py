@@ -1,0 +1,360 @@
+"""Targeted probes: pin the pays that uniform sampling leaves unobserved by choosing the draws.
+
+A pay that never occurred is not in a uniform sample (classic-medium's 7 scatters come about once
+in 350,000 spins), so passive recovery stops at ``partial``. ``SlotEngine.spin(rng)`` takes its
+randomness from the prober, though, and an engine that turns one ``rng.randbelow(n)`` per reel
+into that reel's stop can be *steered* — what certification labs call forced-outcome testing:
+
+1. **Scan.** Spin with every reel's draw set to ``v`` for ``v = 0 .. max(n) - 1``: the window
+   column each draw value produces on each reel (``n`` <= 256 per reel, or no scan).
+2. **Check.** A few spins with random mixed draws must show exactly the columns the scan
+   predicts (each reel follows its own draw, deterministically); otherwise the engine is not
+   steerable this way and nothing is claimed.
+3. **Target.** For every line label / scatter count whose pay is unknown, build from scanned
+   columns a window in which that is the *only* unknown (on some payline), spin it, and add the
+   (window, payout) pair as a targeted observation: one more linear equation for the pay fit.
+4. **Re-fit and replay.** :func:`recover_model` runs again with the uniform spins as the sample
+   (strip statistics come from them only) and the targeted spins as extra equations; an
+   ``exact`` answer must also replay every scan and check spin. A lying engine therefore still
+   ends ``partial``.
+
+Engines that draw raw bytes (the HTTP remote engine, the A2A slots) or draw per cell cannot be
+steered: the result stays what uniform sampling gives, with the unobserved pays named.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from games_app.engine.definition import GameDefinition
+
+from . import recover_model
+from .lines import LabelSpace, candidate_lines, line_labels
+from .model import replay
+from .types import RecoveryResult
+
+__all__ = ["ScriptedDraws", "TargetedOutcome", "complete_with_targeted_probes"]
+
+SCAN_LIMIT = 256
+CHECK_SPINS = 3
+MAX_ROUNDS = 3
+MAX_SPINS = 400
+TRIES_PER_TARGET = 3000
+
+
+class NotSteerable(Exception):
+    """The engine cannot be steered: it asked for raw bytes, or does not follow scripted draws."""
+
+
+class _BudgetSpent(Exception):
+    pass
+
+
+class ScriptedDraws:
+    """A ``RandomSource`` that answers the i-th ``randbelow(n)`` with ``values[i] % n`` (0 when
+    the script is shorter) and records every ``n``; ``random_bytes`` raises :class:`NotSteerable`
+    before the engine can act on it (a remote engine sends no request)."""
+
+    def __init__(self, values: Sequence[int] = ()) -> None:
+        self.values = [int(v) for v in values]
+        self.calls: list[int] = []
+
+    def randbelow(self, n: int) -> int:
+        i = len(self.calls)
+        self.calls.append(int(n))
+        return (self.values[i] if i < len(self.values) else 0) % int(n)
+
+    def random_bytes(self, k: int) -> bytes:
+        raise NotSteerable("the engine draws raw bytes")
+
+
+@dataclass
+class TargetedOutcome:
+    result: RecoveryResult
+    spins: int = 0                                   # engine spins the targeted stage used
+    observations: list = field(default_factory=list)  # every targeted (window, multiplier)
+    equations: list = field(default_factory=list)     # those that entered the fit
+    steerable: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Context:
+    alphabet: tuple[str, ...]
+    index: dict[str, int]
+    rows: int
+    reels: int
+    wild: int
+    scatter: int
+    space: LabelSpace
+    cands: np.ndarray
+    line_ids: list[int]            # positions of the fitted paylines in ``cands``
+    paylines: list[list[int]]
+    missing_labels: dict[int, dict]
+    missing_scatter: dict[int, dict]
+    fitted_labels: set[int]        # labels the least-squares fit already has a column for
+    fitted_scatter: set[int]
+
+
+def complete_with_targeted_probes(*, observations: Sequence, engine, result: RecoveryResult | None = None,
+                                  max_spins: int = MAX_SPINS, seed: int = 0) -> TargetedOutcome:
+    """Finish a recovery that only lacks unobserved pays by steering ``engine`` (see the module
+    docstring). ``observations`` are the uniform spins; ``result`` their recovery, if known.
+    Never spins the engine more than ``max_spins`` times. Returns the (possibly exact) result,
+    the targeted spins it took and, in ``equations``, those that entered the fit."""
+    observations = list(observations)
+    result = result if result is not None else recover_model(observations=observations)
+    outcome = TargetedOutcome(result=result)
+    if result.status != "partial" or result.details.get("blockers") != ["unidentified_pays"]:
+        return outcome
+    ctx = _context(result.details)
+    if ctx is None:
+        outcome.notes.append("targeted probes skipped: the partial model names no payline set")
+        return outcome
+    spent: list[tuple[list[list[str]], Fraction]] = []
+
+    def spin(values: Sequence[int]) -> tuple[list[list[str]], Fraction, list[int]]:
+        if len(spent) >= max_spins:
+            raise _BudgetSpent
+        draws = ScriptedDraws(values)
+        out = engine.spin(draws)
+        window = [list(row) for row in out.window]
+        spent.append((window, out.total_multiplier))
+        return window, out.total_multiplier, draws.calls
+
+    try:
+        table = _scan(spin, ctx)
+    except NotSteerable as exc:
+        outcome.notes.append(f"targeted probes impossible: {exc}; unobserved pays stay unidentified")
+        return _done(outcome, result, spent)
+    except _BudgetSpent:
+        outcome.notes.append(f"targeted probes stopped: the scan needs more than {max_spins} spins")
+        return _done(outcome, result, spent)
+    outcome.steerable = True
+    rng = np.random.default_rng(seed)
+    clean = [pair for pair in spent if _is_clean(_ids(pair[0], ctx), ctx, target=None)]
+    targeted_ok: set = set()
+    out_of_spins = False
+    for _ in range(MAX_ROUNDS):
+        pending = [("line", code) for code in ctx.missing_labels if ("line", code) not in targeted_ok] + \
+                  [("scatter", k) for k in ctx.missing_scatter if ("scatter", k) not in targeted_ok]
+        if not pending:
+            break
+        for kind, key in pending:
+            values = _find_window(rng, table, ctx, kind, key)
+            targeted_ok.add((kind, key))
+            if values is None:
+                outcome.notes.append(f"no window isolates {_describe(kind, key, ctx)} on the scanned columns")
+                continue
+            try:
+                window, multiplier, _ = spin(values)
+            except _BudgetSpent:
+                outcome.notes.append(f"targeted probes stopped at the limit of {max_spins} spins")
+                out_of_spins = True
+                break
+            if window != _predict(table, values, ctx):
+                outcome.notes.append("the engine did not show the scanned columns for a scripted draw: stopped")
+                return _done(outcome, result, spent)
+            clean.append((window, multiplier))
+        outcome.equations = clean
+        result = recover_model(observations=observations, targeted=clean)
+        if out_of_spins or result.status == "exact" or result.details.get("blockers") != ["unidentified_pays"]:
+            break
+        new = _context(result.details)
+        if new is None:
+            break
+        ctx = new
+    if result.status == "exact":
+        result = _replay_all(result, spent)
+    return _done(outcome, result, spent)
+
+
+def _done(outcome: TargetedOutcome, result: RecoveryResult, spent: list) -> TargetedOutcome:
+    outcome.result, outcome.spins, outcome.observations = result, len(spent), spent
+    result.details["targeted_probe_spins"] = len(spent)
+    result.notes = [*result.notes, *(n for n in outcome.notes if n not in result.notes)]
+    return outcome
+
+
+# -- scan ----------------------------------------------------------------------------------------
+@dataclass
+class _Table:
+    lengths: list[int]
+    columns: list[list[tuple[int, ...]]]   # per reel, per draw value: the column's symbol ids
+
+
+def _scan(spin, ctx: _Context) -> _Table:
+    window, _, calls = spin([])
+    if len(calls) != ctx.reels:
+        raise NotSteerable(f"the engine made {len(calls)} draws for {ctx.reels} reels")
+    if max(calls) > SCAN_LIMIT:
+        raise NotSteerable(f"a draw over {max(calls)} values is too wide to scan")
+    lengths = list(calls)
+    columns: list[list[tuple[int, ...] | None]] = [[None] * n for n in lengths]
+    for v in range(max(lengths)):
+        window, _, calls = spin([v] * ctx.reels) if v else (window, None, calls)
+        if calls != lengths:
+            raise NotSteerable("the number or range of draws changed between spins")
+        ids = _ids(window, ctx)
+        if ids is None:
+            raise NotSteerable("a scanned window shows a symbol the uniform spins never showed")
+        for r, n in enumerate(lengths):
+            column = tuple(int(s) for s in ids[:, r])
+            if v < n:
+                columns[r][v] = column
+            elif columns[r][v % n] != column:
+                raise NotSteerable(f"reel {r + 1} shows different columns for the same draw")
+    table = _Table(lengths, columns)
+    rng = np.random.default_rng(12345)
+    for _ in range(CHECK_SPINS):
+        values = [int(rng.integers(0, n)) for n in lengths]
+        window, _, _ = spin(values)
+        if window != _predict(table, values, ctx):
+            raise NotSteerable("each reel does not follow its own draw deterministically")
+    return table
+
+
+def _predict(table: _Table, values: Sequence[int], ctx: _Context) -> list[list[str]]:
+    return [[ctx.alphabet[table.columns[r][values[r] % table.lengths[r]][row]] for r in range(ctx.reels)]
+            for row in range(ctx.rows)]
+
+
+# -- window search -------------------------------------------------------------------------------
+def _find_window(rng, table: _Table, ctx: _Context, kind: str, key: int) -> list[int] | None:
+    for _ in range(TRIES_PER_TARGET):
+        values = _line_draws(rng, table, ctx, key) if kind == "line" else _scatter_draws(rng, table, ctx, key)
+        if values is None:
+            return None
+        ids = np.array([[table.columns[r][values[r]][row] for r in range(ctx.reels)] for row in range(ctx.rows)])
+        if _is_clean(ids, ctx, target=(kind, key)):
+            return values
+    return None
+
+
+def _line_draws(rng, table: _Table, ctx: _Context, code: int) -> list[int] | None:
+    """Draws that put label ``code`` on a random payline (other reels random)."""
+    t, c, w = ctx.space.decode(code)
+    line = ctx.paylines[int(rng.integers(0, len(ctx.paylines)))]
+    values = []
+    for r in range(ctx.reels):
+        if r < w:
+            ok = lambda s: s == ctx.wild  # noqa: E731
+        elif t == ctx.space.none:
+            ok = (lambda s: s == ctx.scatter) if r == w else None
+        elif r < c:
+            ok = lambda s: s == t  # noqa: E731
+        elif r == c:
+            ok = lambda s: s not in (t, ctx.wild)  # noqa: E731
+        else:
+            ok = None
+        options = [v for v, col in enumerate(table.columns[r]) if ok is None or ok(col[line[r]])]
+        if not options:
+            return None
+        values.append(int(rng.choice(options)))
+    return values
+
+
+def _scatter_draws(rng, table: _Table, ctx: _Context, k: int) -> list[int] | None:
+    """Draws whose columns hold exactly ``k`` scatters in total."""
+    by_count = []
+    for r in range(ctx.reels):
+        groups: dict[int, list[int]] = {}
+        for v, col in enumerate(table.columns[r]):
+            groups.setdefault(sum(1 for s in col if s == ctx.scatter), []).append(v)
+        by_count.append(groups)
+    high = [max(g) for g in by_count]
+    low = [min(g) for g in by_count]
+    values, left = [], k
+    for r in range(ctx.reels):
+        rest_high, rest_low = sum(high[r + 1:]), sum(low[r + 1:])
+        fits = [n for n in by_count[r] if rest_low <= left - n <= rest_high]
+        if not fits:
+            return None
+        n = int(rng.choice(fits))
+        values.append(int(rng.choice(by_count[r][n])))
+        left -= n
+    return values
+
+
+def _is_clean(ids: np.ndarray | None, ctx: _Context, *, target) -> bool:
+    """The window shows no unknown pay except ``target`` (which it must show)."""
+    if ids is None:
+        return False
+    codes = set(line_labels(ids[None].astype(np.int16), ctx.cands, ctx.space, ctx.wild, ctx.scatter)[0, ctx.line_ids]
+                .tolist())
+    scatters = int((ids == ctx.scatter).sum()) if ctx.scatter >= 0 else 0
+    # a label the uniform spins never showed is a fresh unknown of the fit even when its pay
+    # follows from others (max(pay(t, c), pay(wild, w))): it must not share the window
+    unknown_lines = codes - ctx.fitted_labels
+    unknown_scatter = {scatters} - ctx.fitted_scatter - {0}
+    if target is None:
+        return not unknown_lines and not unknown_scatter
+    kind, key = target
+    if kind == "line":
+        return unknown_lines == {key} and not unknown_scatter
+    return unknown_scatter == {key} and not unknown_lines
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _context(details: dict) -> _Context | None:
+    alphabet = tuple(details.get("alphabet") or ())
+    paylines = details.get("paylines") or []
+    if not alphabet or not paylines:
+        return None
+    rows, reels = details["window"]["rows"], details["window"]["reels"]
+    index = {name: i for i, name in enumerate(alphabet)}
+    wild = index.get(details.get("wild"), -1) if details.get("wild") else -1
+    scatter = index.get(details.get("scatter"), -1) if details.get("scatter") else -1
+    space = LabelSpace(len(alphabet), reels)
+    cands = candidate_lines(rows, reels)
+    position = {tuple(int(v) for v in line): i for i, line in enumerate(cands.tolist())}
+    missing_labels: dict[int, dict] = {}
+    missing_scatter: dict[int, dict] = {}
+    for item in details.get("unidentified", []):
+        if item["kind"] == "line":
+            name, c, w = item["label"]
+            t = space.none if name == "wilds-only" else index[name]
+            missing_labels[space.encode(t, int(c), int(w))] = item
+        else:
+            missing_scatter[int(item["count"])] = item
+    fitted = {space.encode(space.none if name == "wilds-only" else index[name], int(c), int(w))
+              for name, c, w in details.get("fitted_labels", [])}
+    return _Context(alphabet, index, rows, reels, wild, scatter, space, cands,
+                    [position[tuple(line)] for line in paylines], [list(line) for line in paylines],
+                    missing_labels, missing_scatter, fitted, {int(k) for k in details.get("scatter_pays", {})})
+
+
+def _ids(window: list[list[str]], ctx: _Context) -> np.ndarray | None:
+    try:
+        ids = np.array([[ctx.index[s] for s in row] for row in window], dtype=np.int64)
+    except (KeyError, TypeError):
+        return None
+    return ids if ids.shape == (ctx.rows, ctx.reels) else None
+
+
+def _describe(kind: str, key: int, ctx: _Context) -> str:
+    if kind == "scatter":
+        return f"the pay of {key} scatters"
+    t, c, w = ctx.space.decode(key)
+    head = "wilds only" if t == ctx.space.none else ctx.alphabet[t]
+    return f"the line label ({head}, run {c}, {w} leading wilds)"
+
+
+def _replay_all(result: RecoveryResult, spent: list) -> RecoveryResult:
+    """An exact answer must also reproduce the scan and check spins (not all of them entered the
+    fit: some showed several unknowns at once)."""
+    from .data import observation_set
+
+    game = GameDefinition.from_dict(result.definition)
+    obs = observation_set(spent)
+    wrong = replay(definition=game, sym=obs.sym, alphabet=obs.alphabet, y=obs.y, den=obs.den) \
+        if obs.y is not None else np.arange(obs.n)
+    if wrong.size == 0:
+        return result
+    details = dict(result.details, best_model_definition=result.definition,
+                   blockers=["targeted_replay_mismatch"], targeted_replay_mismatches=int(wrong.size))
+    notes = [*result.notes, f"{wrong.size} targeted spins are not reproduced by the model: not exact"]
+    return RecoveryResult(status="partial", notes=notes, details=details)

@@ -1,0 +1,137 @@
+"""Targeted probes (issue 11): steering a strip engine's draws pins the pays uniform spins never show."""
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from games_app.engine import load_demo_games
+from games_app.engine.definition import GameDefinition
+from games_app.engine.evaluator import evaluate_spin
+from games_app.engine.interface import LocalSlotEngine, RemoteSlotEngine
+from games_app.engine.par_sheet import compute_par_sheet
+from fingerprint_app.recovery import recover_model
+from fingerprint_app.recovery.targeted import ScriptedDraws, complete_with_targeted_probes
+from fingerprint_app.recovery.testing import sample_observations
+
+UNIFORM_SPINS = 5_000
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_demo_games()
+
+
+@pytest.fixture(scope="module")
+def passive(demo):
+    """Uniform spins and their (partial) passive recovery, per game, computed once."""
+    cache = {}
+
+    def get(slug):
+        if slug not in cache:
+            observations = sample_observations(demo[slug], UNIFORM_SPINS, 7)
+            cache[slug] = observations, recover_model(observations=observations)
+        return cache[slug]
+    return get
+
+
+def test_scripted_draws_answer_in_range_and_record_each_draw():
+    draws = ScriptedDraws([5, 70, 3])
+    assert [draws.randbelow(n) for n in (10, 64, 2, 9)] == [5, 6, 1, 0]
+    assert draws.calls == [10, 64, 2, 9]
+
+
+@pytest.mark.parametrize("slug", ["classic-medium", "dragon-high"])
+def test_targeted_probes_pin_the_unobserved_pays_exactly(demo, passive, slug):
+    game = demo[slug]
+    observations, before = passive(slug)
+    assert before.status == "partial" and before.details["blockers"] == ["unidentified_pays"]
+
+    outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(game), result=before)
+
+    result = outcome.result
+    truth = compute_par_sheet(game)
+    assert outcome.steerable and result.status == "exact", result.notes
+    assert result.rtp == truth.rtp
+    assert 0 < outcome.spins <= 150 and UNIFORM_SPINS + outcome.spins <= 20_000
+    assert result.details["targeted_probe_spins"] == outcome.spins
+    assert result.details["spins"] == UNIFORM_SPINS  # strip statistics came from the uniform spins only
+    recovered = GameDefinition.from_dict(result.definition)
+    sheet = compute_par_sheet(recovered)
+    assert (sheet.rtp, sheet.hit_frequency, sheet.variance) == (truth.rtp, truth.hit_frequency, truth.variance)
+    assert {s: dict(p) for s, p in recovered.paytable.items()} == {s: dict(p) for s, p in game.paytable.items()}
+
+
+def test_the_unobserved_top_awards_are_why_passive_recovery_stops_at_partial(demo):
+    observations = sample_observations(demo["classic-medium"], 20_000, 7)
+    result = recover_model(observations=observations)
+    assert result.status == "partial" and result.details["blockers"] == ["unidentified_pays"]
+    assert "pay of 7 scatters" in result.details["unidentified_entries"]
+
+
+def test_an_engine_that_draws_raw_bytes_is_not_steered_and_not_queried(passive):
+    observations, before = passive("classic-medium")
+    engine = RemoteSlotEngine("http://127.0.0.1:9/never-called")  # would raise EngineError if it sent a request
+    outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before)
+    assert not outcome.steerable and outcome.spins == 0
+    assert outcome.result.status == "partial"
+    assert any("raw bytes" in note for note in outcome.result.notes)
+
+
+class _OwnRandomness:
+    """Asks for one draw per reel like a strip engine, then ignores it."""
+
+    def __init__(self, game):
+        self.game, self.rng = game, np.random.default_rng(3)
+
+    def spin(self, rng):
+        for strip in self.game.reels:
+            rng.randbelow(len(strip))
+        return evaluate_spin(self.game, [int(self.rng.integers(0, len(s))) for s in self.game.reels])
+
+
+def test_an_engine_that_ignores_the_scripted_draws_is_detected(demo, passive):
+    observations, before = passive("classic-medium")
+    outcome = complete_with_targeted_probes(observations=observations, engine=_OwnRandomness(demo["classic-medium"]),
+                                            result=before)
+    assert not outcome.steerable and outcome.result.status == "partial"
+    assert any("targeted probes impossible" in note for note in outcome.result.notes)
+
+
+class _Liar:
+    """Honest on uniform spins; adds 1/3 of the bet whenever every reel stops at the same index
+    (what the scan asks for): payouts no line/pay model can explain."""
+
+    def __init__(self, game):
+        self.inner = LocalSlotEngine(game)
+
+    def spin(self, rng):
+        outcome = self.inner.spin(rng)
+        if len(set(outcome.stops)) == 1 and outcome.stops[0] > 0:
+            return type(outcome)(window=outcome.window, stops=outcome.stops, line_wins=outcome.line_wins,
+                                 scatter_win=outcome.scatter_win,
+                                 total_multiplier=outcome.total_multiplier + Fraction(1, 3))
+        return outcome
+
+
+def test_an_engine_that_lies_under_targeted_probes_is_not_marked_exact(demo, passive):
+    observations, before = passive("dragon-high")
+    outcome = complete_with_targeted_probes(observations=observations, engine=_Liar(demo["dragon-high"]), result=before)
+    assert outcome.steerable and outcome.spins > 0
+    assert outcome.result.status != "exact" and outcome.result.rtp is None
+
+
+def test_the_spin_limit_is_respected(demo, passive):
+    observations, before = passive("dragon-high")
+    outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(demo["dragon-high"]),
+                                            result=before, max_spins=10)
+    assert outcome.spins == 10 and outcome.result.status == "partial"
+    assert any("more than 10 spins" in note for note in outcome.result.notes)
+
+
+def test_an_exact_passive_result_is_returned_untouched(demo):
+    observations = sample_observations(demo["fruit-low"], 2_000, 7)
+    result = recover_model(observations=observations)
+    assert result.status == "exact"
+    outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(demo["fruit-low"]),
+                                            result=result)
+    assert outcome.result is result and outcome.spins == 0
