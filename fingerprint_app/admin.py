@@ -58,7 +58,7 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
     actions = ["resume_campaigns"]
     readonly_fields = ("engine_kind", "game_version", "remote_url", "profile_link", "target_spins", "query_budget",
                        "chunk_size", "seed", "stop_when_exact", "wallet", "cost_per_query", "status", "status_reason", "error",
-                       "spins_done", "progress_percent", "queries_used", "fees_charged", "chunks_done",
+                       "spins_done", "progress_percent", "queries_used", "targeted_spins", "fees_charged", "chunks_done",
                        "sample_spins", "created_by", "request_id", "created_at", "started_at", "finished_at",
                        "convergence_chart", "signature_json")
 
@@ -139,7 +139,7 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     list_select_related = ("game_version__game",)
     readonly_fields = ("label", "engine_key", "version", "engine_kind", "game_version", "remote_url", "parent",
                        "spins", "rtp_summary", "charts", "signature_json", "exact", "recovery_status",
-                       "spins_until_exact", "recovered_definition_view", "exact_par_json", "recovery_notes",
+                       "spins_until_exact", "targeted_spins_until_exact", "recovered_definition_view", "exact_par_json", "recovery_notes",
                        "created_at", "updated_at")
     fields = readonly_fields
 

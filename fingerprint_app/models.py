@@ -58,7 +58,10 @@ class FingerprintProfile(models.Model):
     recovery_status = models.CharField(max_length=20, blank=True, default="")
     recovered_definition = models.JSONField(null=True, blank=True)
     exact_par = models.JSONField(null=True, blank=True)
-    spins_until_exact = models.PositiveBigIntegerField(null=True, blank=True)
+    spins_until_exact = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Probe spins the exact model took: uniform spins plus targeted ones")
+    targeted_spins_until_exact = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Of spins_until_exact, the targeted probes (scripted draws)")
     recovery_notes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -103,6 +106,8 @@ class ProbeCampaign(models.Model):
     convergence = models.JSONField(default=list, blank=True)
     sample_spins = models.PositiveIntegerField(default=0, help_text="Raw observations stored (ProbeSample)")
     recovery_sample_spins = models.PositiveIntegerField(default=0, help_text="Sample size of the last recovery try")
+    targeted_spins = models.PositiveIntegerField(
+        default=0, help_text="Targeted probes (engine spins with scripted draws); also counted in queries_used")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="probe_campaigns")
     request_id = models.CharField(max_length=128, blank=True, default="")

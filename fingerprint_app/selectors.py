@@ -13,6 +13,7 @@ from fingerprint_app.stats import StatsShapeMismatch, SufficientStats
 
 PROFILE_LIST_FIELDS = ("id", "engine_key", "version", "label", "engine_kind", "game_version", "remote_url", "parent",
                        "spins", "signature", "par_rtp", "exact", "recovery_status", "spins_until_exact",
+                       "targeted_spins_until_exact",
                        "created_at", "updated_at")
 
 

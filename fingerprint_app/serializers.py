@@ -73,6 +73,7 @@ class CampaignOutputSerializer(serializers.Serializer):
     chunks_done = serializers.IntegerField()
     query_budget = serializers.IntegerField(allow_null=True)
     queries_used = serializers.IntegerField()
+    targeted_spins = serializers.IntegerField(help_text="Targeted probes run by the exact-model recovery (in queries_used)")
     wallet_id = serializers.IntegerField(allow_null=True)
     cost_per_query = serializers.CharField()
     fees_charged = serializers.CharField()
@@ -93,7 +94,8 @@ def campaign_data(campaign: ProbeCampaign, *, with_signature: bool = True) -> di
         "target_spins": campaign.target_spins, "spins_done": campaign.spins_done,
         "progress": round(campaign.progress, 6), "chunk_size": campaign.chunk_size,
         "chunks_done": campaign.chunks_done, "query_budget": campaign.query_budget,
-        "queries_used": campaign.queries_used, "wallet_id": campaign.wallet_id,
+        "queries_used": campaign.queries_used, "targeted_spins": campaign.targeted_spins,
+        "wallet_id": campaign.wallet_id,
         "cost_per_query": format_amount(campaign.cost_per_query),
         "fees_charged": format_amount(campaign.fees_charged), "seed": campaign.seed,
         "stop_when_exact": campaign.stop_when_exact,
@@ -118,7 +120,8 @@ class ProfileSummarySerializer(serializers.Serializer):
     par_rtp = serializers.CharField(allow_null=True, help_text="Exact RTP of a local engine, for comparison")
     exact = serializers.BooleanField()
     recovery_status = serializers.CharField()
-    spins_until_exact = serializers.IntegerField(allow_null=True)
+    spins_until_exact = serializers.IntegerField(allow_null=True, help_text="Uniform plus targeted probe spins")
+    targeted_spins_until_exact = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -141,6 +144,7 @@ def profile_data(profile: FingerprintProfile, *, detail: bool = False) -> dict:
         "std_dev": signature.get("std_dev"), "volatility": signature.get("volatility"),
         "par_rtp": None if profile.par_rtp is None else str(profile.par_rtp), "exact": profile.exact,
         "recovery_status": profile.recovery_status, "spins_until_exact": profile.spins_until_exact,
+        "targeted_spins_until_exact": profile.targeted_spins_until_exact,
         "created_at": profile.created_at, "updated_at": profile.updated_at,
     }
     if detail:

@@ -43,15 +43,9 @@ from wallet_app.models import LedgerKind, Wallet
 from wallet_app.selectors import wallet_spend_today
 from wallet_app.services import charge_for_play
 
-try:  # issue 11 (exact model recovery) lands in fingerprint_app.recovery; stay green without it
-    from fingerprint_app.recovery import recover_model
-except ImportError:
-    recover_model = None
-
-try:
-    from fingerprint_app.recovery.types import Observation
-except ImportError:
-    Observation = None
+from fingerprint_app.recovery import recover_model
+from fingerprint_app.recovery.targeted import complete_with_targeted_probes
+from fingerprint_app.recovery.types import Observation
 
 logger = logging.getLogger("fingerprint_app")
 
@@ -380,9 +374,8 @@ def campaign_run(*, campaign_id: int, max_chunks: int | None = None, sleep_secon
 
 # -- recovery hook (issue 11) -------------------------------------------------------------------
 def campaign_observations(*, campaign_id: int) -> list:
-    """The campaign's stored raw sample as ``Observation(window, multiplier)`` when
-    ``fingerprint_app.recovery.types.Observation`` exists, else ``(window, multiplier)`` tuples;
-    windows are row-major lists of symbol names, multipliers exact Fractions."""
+    """The campaign's stored raw sample as ``Observation(window, multiplier)``: windows are
+    row-major lists of symbol names, multipliers exact Fractions."""
     observations = []
     for sample in ProbeSample.objects.filter(campaign_id=campaign_id).order_by("start_index"):
         windows = np.load(io.BytesIO(bytes(sample.windows)), allow_pickle=False)
@@ -391,55 +384,101 @@ def campaign_observations(*, campaign_id: int) -> list:
         names = np.array(sample.alphabet, dtype=object)
         for window, numerator in zip(names[windows].tolist(), numerators.tolist()):
             multiplier = Fraction(numerator, denominator)
-            observations.append(Observation(window=window, multiplier=multiplier) if Observation is not None
-                                else (window, multiplier))
+            observations.append(Observation(window=window, multiplier=multiplier))
     return observations
 
 
 EXACT_PREFIXES = (1_000, 2_000, 5_000, 10_000, 20_000)
+TARGETED_MAX_SPINS = 400
 
 
-def _smallest_exact_prefix(observations: list) -> int:
-    """The fewest probe spins (on a 1k/2k/5k/10k/20k ladder) from which the model is already exact.
+def _smallest_exact_prefix(observations: list, *, rtp: Fraction, equations: list) -> int:
+    """The fewest uniform probe spins (on a 1k/2k/5k/10k/20k ladder) from which the model is
+    already exact with the same RTP, given the targeted ``equations`` the recovery used.
 
     Chunks are far larger than what recovery needs, so `spins_done` would overstate it; this runs
     only once a model is exact, and small prefixes are cheap to recover."""
     for size in EXACT_PREFIXES:
         if size >= len(observations):
             break
-        if str(recover_model(observations=observations[:size]).status) == "exact":
+        prefix = recover_model(observations=observations[:size], targeted=equations)
+        if str(prefix.status) == "exact" and prefix.rtp == rtp:
             return size
     return len(observations)
+
+
+def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
+    """How many targeted probes the campaign may run now (query budget, wallet), and why not."""
+    allowance = TARGETED_MAX_SPINS
+    if campaign.query_budget is not None:
+        allowance = min(allowance, campaign.query_budget - campaign.queries_used)
+    if allowance <= 0:
+        return 0, "targeted probes not run: the query budget is used up"
+    refusal = _wallet_refusal(campaign, campaign.cost_per_query * allowance)
+    if refusal is not None:
+        return 0, f"targeted probes not run: the wallet cannot pay {allowance} queries ({refusal.code})"
+    return allowance, ""
+
+
+def _recover(campaign: ProbeCampaign, observations: list):
+    """Passive recovery, completed by targeted probes when only unobserved pays are missing and
+    the campaign can pay for them. Returns ``(result, passive_result, targeted_outcome | None)``."""
+    passive = recover_model(observations=observations)
+    if str(passive.status) != "partial" or passive.details.get("blockers") != ["unidentified_pays"]:
+        return passive, passive, None
+    allowance, why_not = _targeted_allowance(campaign)
+    if not allowance:
+        passive.notes = [*passive.notes, why_not]
+        return passive, passive, None
+    try:
+        outcome = complete_with_targeted_probes(observations=observations, engine=engine_for_campaign(campaign),
+                                                result=passive, max_spins=allowance)
+    except (EngineError, ValueError) as exc:
+        passive.notes = [*passive.notes, f"targeted probes failed: {exc}"]
+        return passive, passive, None
+    return outcome.result, passive, outcome
+
+
+def _recovery_fields(result) -> dict:
+    status = str(result.status)
+    return {"recovery_status": status, "exact": status == "exact", "recovered_definition": result.definition,
+            "exact_par": result.par, "recovery_notes": [str(n) for n in (result.notes or [])]}
 
 
 def _maybe_recover(campaign_id: int) -> None:
     """Try the exact-model recovery on the raw sample when it grew; record the result on the
     profile, and stop the campaign early (``completed_exact``) once the model is exact (unless
-    the campaign was created with ``stop_when_exact=False``).
+    the campaign was created with ``stop_when_exact=False``). Targeted probes (scripted draws,
+    see ``fingerprint_app.recovery.targeted``) are queries: counted in ``queries_used`` and
+    ``targeted_spins`` and charged like any other probe, in the same transaction.
     A crash in the recovery is logged and recorded in ``recovery_notes``, never fatal."""
-    if recover_model is None:
+    if recover_model is None:  # switched off (the issue-7 pipeline tests measure without it)
         return
-    campaign = ProbeCampaign.objects.only("sample_spins", "recovery_sample_spins", "status").get(pk=campaign_id)
+    campaign = ProbeCampaign.objects.select_related("game_version").get(pk=campaign_id)
     if campaign.sample_spins <= campaign.recovery_sample_spins:
         return
     sample_size = campaign.sample_spins
     needed = None
+    targeted = None
+    passive_fields = None
     try:
         observations = campaign_observations(campaign_id=campaign_id)
-        result = recover_model(observations=observations)
-        status = str(result.status)
-        if status == "exact":
-            needed = _smallest_exact_prefix(observations)
-        fields = {"recovery_status": status, "exact": status == "exact",
-                  "recovered_definition": result.definition, "exact_par": result.par,
-                  "recovery_notes": [str(n) for n in (result.notes or [])]}
+        result, passive, targeted = _recover(campaign, observations)
+        fields = _recovery_fields(result)
+        passive_fields = _recovery_fields(passive)
+        if fields["exact"]:
+            needed = _smallest_exact_prefix(observations, rtp=result.rtp,
+                                            equations=targeted.equations if targeted else [])
     except Exception as exc:  # noqa: BLE001 - the statistical fingerprint must survive a recovery bug
         logger.exception("exact-model recovery failed for campaign %s", campaign_id)
         fields = {"recovery_status": "error", "exact": False, "recovered_definition": None, "exact_par": None,
                   "recovery_notes": [f"recovery raised {type(exc).__name__}: {exc}"]}
+    spins = targeted.spins if targeted else 0
     with transaction.atomic():
         campaign = lock_campaign(campaign_id=campaign_id)
         campaign.recovery_sample_spins = sample_size
+        if spins:
+            fields = _pay_targeted(campaign, spins=spins, fields=fields, passive_fields=passive_fields)
         # completed_exact means "stopped early because the model is exact"; whether a profile is
         # exact is the profile's `exact` flag.
         if fields["exact"] and campaign.stop_when_exact and campaign.status in RUNNABLE_STATUSES:
@@ -449,5 +488,33 @@ def _maybe_recover(campaign_id: int) -> None:
         for name, value in fields.items():
             setattr(profile, name, value)
         if fields["exact"] and profile.spins_until_exact is None:
-            profile.spins_until_exact = needed
+            profile.spins_until_exact = needed + spins
+            profile.targeted_spins_until_exact = spins
         profile.save()
+
+
+def _pay_targeted(campaign: ProbeCampaign, *, spins: int, fields: dict, passive_fields: dict) -> dict:
+    """Count and charge the targeted probes (campaign row locked). If the budget or the wallet
+    no longer allows them (a race with the look before probing), the campaign pauses and the
+    result they produced is not recorded."""
+    over_budget = campaign.query_budget is not None and campaign.queries_used + spins > campaign.query_budget
+    fee = campaign.cost_per_query * spins
+    refusal = None
+    if not over_budget and campaign.wallet_id is not None and fee > 0:
+        try:
+            charge_for_play(wallet_id=campaign.wallet_id, stake=Decimal(0), fee=fee, fee_kind=LedgerKind.QUERY_FEE,
+                            reference=f"probe_campaign:{campaign.pk}:targeted:{campaign.recovery_sample_spins}",
+                            request_id=campaign.request_id)
+        except WALLET_REFUSALS as exc:
+            refusal = exc
+    if over_budget or refusal is not None:
+        if campaign.status in RUNNABLE_STATUSES:
+            _set_status(campaign, CampaignStatus.PAUSED,
+                        reason=refusal.code if refusal else "query_budget_exhausted",
+                        error=refusal.message if refusal else "")
+        return dict(passive_fields, recovery_notes=[*passive_fields["recovery_notes"],
+                                                    f"{spins} targeted probes could not be paid: not recorded"])
+    campaign.queries_used += spins
+    campaign.targeted_spins += spins
+    campaign.fees_charged += fee
+    return fields

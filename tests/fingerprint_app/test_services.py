@@ -166,13 +166,15 @@ def test_campaign_create_validates_its_arguments(fruit_version):
 def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch):
     calls = []
 
-    def recover_model(*, observations):
+    def recover_model(*, observations, targeted=()):
         calls.append(len(observations))
+        assert not targeted
         window, multiplier = observations[0].window, observations[0].multiplier
         assert len(window) == 3 and len(window[0]) == 5 and isinstance(multiplier, Fraction)
         status = "exact" if len(calls) == 2 else "partial"
         return SimpleNamespace(status=status, definition={"slug": "recovered"} if status == "exact" else None,
-                               par={"rtp": "0.95"} if status == "exact" else None, notes=[f"call {len(calls)}"])
+                               par={"rtp": "0.95"} if status == "exact" else None, notes=[f"call {len(calls)}"],
+                               rtp=Fraction(19, 20) if status == "exact" else None, details={"blockers": ["other"]})
 
     monkeypatch.setattr(services, "recover_model", recover_model)
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=10_000, seed="x",
@@ -182,11 +184,12 @@ def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch)
     assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done == 2_000
     profile = campaign.profile
     assert profile.exact and profile.spins_until_exact == 2_000 and profile.recovery_status == "exact"
+    assert profile.targeted_spins_until_exact == 0 and campaign.targeted_spins == 0
     assert profile.recovered_definition == {"slug": "recovered"} and profile.recovery_notes == ["call 2"]
 
 
 def test_recovery_hook_failure_is_recorded_not_fatal(fruit_version, monkeypatch):
-    def recover_model(*, observations):
+    def recover_model(*, observations, targeted=()):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(services, "recover_model", recover_model)
@@ -232,3 +235,46 @@ def test_recovery_hook_with_the_real_module(fruit_version, monkeypatch):
     # the prefix it reports is itself enough for an exact model
     observations = services.campaign_observations(campaign_id=campaign.pk)[:needed]
     assert real(observations=observations).status == "exact"
+
+
+@pytest.fixture
+def classic_version(load_definition, demo_definitions):
+    return load_definition(demo_definitions["classic-medium"])
+
+
+def test_targeted_probes_finish_the_model_and_are_charged_as_queries(classic_version, make_wallet, monkeypatch):
+    """classic-medium's 7 scatters (about 1 in 350,000 spins) never show in a 20,000-spin sample;
+    the hook steers the local engine's draws for them, counts and charges those spins."""
+    from fingerprint_app.recovery import recover_model
+
+    monkeypatch.setattr(services, "recover_model", recover_model)
+    wallet = make_wallet(balance="100", cost_per_query=Decimal("0.0001"))
+    campaign = _run(services.campaign_create(game_version=classic_version, target_spins=100_000, wallet=wallet,
+                                             seed="t", chunk_size=20_000, enqueue=False))
+    assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done == 20_000
+    profile = campaign.profile
+    assert profile.exact and 0 < campaign.targeted_spins <= services.TARGETED_MAX_SPINS
+    assert profile.targeted_spins_until_exact == campaign.targeted_spins
+    assert profile.spins_until_exact - campaign.targeted_spins in services.EXACT_PREFIXES
+    from games_app.engine.definition import GameDefinition
+    from games_app.engine.par_sheet import compute_par_sheet
+
+    recovered = compute_par_sheet(GameDefinition.from_dict(profile.recovered_definition))
+    assert recovered.rtp == compute_par_sheet(GameDefinition.from_dict(classic_version.definition)).rtp
+    assert campaign.queries_used == 20_000 + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS + campaign.targeted_spins
+    assert campaign.fees_charged == Decimal("0.0001") * campaign.queries_used
+    targeted_fee = LedgerEntry.objects.get(wallet=wallet, reference__contains=":targeted:")
+    assert -targeted_fee.amount == Decimal("0.0001") * campaign.targeted_spins
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal(100) - campaign.fees_charged
+
+
+def test_targeted_probes_respect_the_query_budget(classic_version, monkeypatch):
+    from fingerprint_app.recovery import recover_model
+
+    monkeypatch.setattr(services, "recover_model", recover_model)
+    budget = 20_000 + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS + 5
+    campaign = _run(services.campaign_create(game_version=classic_version, target_spins=20_000, query_budget=budget,
+                                             seed="t", chunk_size=20_000, enqueue=False))
+    assert campaign.queries_used <= budget and campaign.targeted_spins <= 5
+    assert campaign.profile.recovery_status == "partial" and not campaign.profile.exact
