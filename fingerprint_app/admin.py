@@ -58,7 +58,8 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
     actions = ["resume_campaigns"]
     readonly_fields = ("engine_kind", "game_version", "remote_url", "profile_link", "target_spins", "query_budget",
                        "chunk_size", "seed", "stop_when_exact", "wallet", "cost_per_query", "status", "status_reason", "error",
-                       "spins_done", "progress_percent", "queries_used", "targeted_spins", "fees_charged", "chunks_done",
+                       "spins_done", "progress_percent", "queries_used", "targeted_spins", "spins_until_exact",
+                       "fees_charged", "chunks_done",
                        "sample_spins", "created_by", "request_id", "created_at", "started_at", "finished_at",
                        "convergence_chart", "signature_json")
 
@@ -103,6 +104,10 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
         url = reverse("admin:fingerprint_app_fingerprintprofile_change", args=[obj.profile_id])
         return format_html('<a href="{}">{}</a>', url, obj.profile)
 
+    @admin.display(description="Spins until exact (profile)")
+    def spins_until_exact(self, obj):
+        return spins_until_exact_text(obj.profile)
+
     @admin.display(description="RTP convergence")
     def convergence_chart(self, obj):
         par = float(obj.game_version.rtp) if obj.game_version_id and obj.game_version.rtp is not None else None
@@ -139,7 +144,7 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     list_select_related = ("game_version__game",)
     readonly_fields = ("label", "engine_key", "version", "engine_kind", "game_version", "remote_url", "parent",
                        "spins", "rtp_summary", "charts", "signature_json", "exact", "recovery_status",
-                       "spins_until_exact", "targeted_spins_until_exact", "recovered_definition_view", "exact_par_json", "recovery_notes",
+                       "spins_until_exact_split", "recovered_definition_view", "exact_par_json", "recovery_notes",
                        "created_at", "updated_at")
     fields = readonly_fields
 
@@ -163,6 +168,10 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     @admin.display(description="volatility")
     def volatility(self, obj):
         return (obj.signature or {}).get("volatility")
+
+    @admin.display(description="Spins until exact")
+    def spins_until_exact_split(self, obj):
+        return spins_until_exact_text(obj)
 
     @admin.display(description="RTP: estimate vs exact")
     def rtp_summary(self, obj):
@@ -202,3 +211,11 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     @admin.display(description="exact PAR sheet")
     def exact_par_json(self, obj):
         return "-" if obj.exact_par is None else _pretty(obj.exact_par)
+
+
+def spins_until_exact_text(profile) -> str:
+    """"5,061 (5,000 uniform + 61 targeted)", or "-" while the model is not exact."""
+    if profile is None or profile.spins_until_exact is None:
+        return "-"
+    targeted = profile.targeted_spins_until_exact or 0
+    return f"{profile.spins_until_exact:,} ({profile.spins_until_exact - targeted:,} uniform + {targeted:,} targeted)"

@@ -52,3 +52,16 @@ def test_recovered_definition_download(staff_client, fruit_version):
     response = staff_client.get(url)
     assert response.status_code == 200 and response.json() == {"slug": "r"}
     assert "attachment" in response["Content-Disposition"]
+
+
+def test_campaign_and_profile_pages_show_spins_until_exact_split(staff_client, fruit_version):
+    campaign = services.campaign_create(game_version=fruit_version, target_spins=1000, seed="split", chunk_size=1000,
+                                        enqueue=False)
+    profile_page = reverse("admin:fingerprint_app_fingerprintprofile_change", args=[campaign.profile_id])
+    campaign_page = reverse("admin:fingerprint_app_probecampaign_change", args=[campaign.pk])
+    assert "5,000 uniform" not in staff_client.get(profile_page).content.decode()
+    FingerprintProfile.objects.filter(pk=campaign.profile_id).update(
+        exact=True, spins_until_exact=5_061, targeted_spins_until_exact=61)
+    for url in (profile_page, campaign_page):
+        html = staff_client.get(url).content.decode()
+        assert "5,061 (5,000 uniform + 61 targeted)" in html
