@@ -169,6 +169,8 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
         ctx = new
     if result.status == "exact":
         result = _replay_all(result, spent)
+    if result.status == "exact":
+        result = _order_from_scan(result, table, ctx)
     return _done(outcome, result, spent)
 
 
@@ -341,6 +343,39 @@ def _describe(kind: str, key: int, ctx: _Context) -> str:
     t, c, w = ctx.space.decode(key)
     head = "wilds only" if t == ctx.space.none else ctx.alphabet[t]
     return f"the line label ({head}, run {c}, {w} leading wilds)"
+
+
+def _order_from_scan(result: RecoveryResult, table: _Table, ctx: _Context) -> RecoveryResult:
+    """Where the uniform spins leave the strip order open, the scan shows it: if every reel's
+    scanned columns are the consecutive windows of one cyclic strip (draw value = stop) with the
+    recovered symbol counts, the definition takes that order (its PAR sheet cannot change: it
+    depends on the k-mer counts only, and is recomputed to prove it)."""
+    from collections import Counter
+
+    from games_app.engine.par_sheet import compute_par_sheet
+
+    reels = result.details.get("reels") or []
+    if not any(reel.get("order_ambiguous") for reel in reels):
+        return result
+    strips = []
+    for r, n in enumerate(table.lengths):
+        strip = [table.columns[r][v][0] for v in range(n)]
+        consecutive = all(table.columns[r][v][row] == strip[(v + row) % n]
+                          for v in range(n) for row in range(ctx.rows))
+        names = [ctx.alphabet[s] for s in strip]
+        if not consecutive or r >= len(reels) or dict(Counter(names)) != reels[r].get("counts"):
+            return result
+        strips.append(names)
+    definition = dict(result.definition, reels=strips)
+    sheet = compute_par_sheet(GameDefinition.from_dict(definition))
+    if sheet.rtp != result.rtp:
+        return result
+    details = dict(result.details, reels=[dict(reel, order=strip, order_ambiguous=False, order_source="scan")
+                                          for reel, strip in zip(reels, strips)])
+    notes = [n for n in result.notes if not n.startswith("strip order ambiguous")]
+    notes.append("strip order read from the scan of scripted draws (the uniform spins left it ambiguous)")
+    return RecoveryResult(status="exact", definition=GameDefinition.from_dict(definition).to_dict(),
+                          par=sheet.to_dict(), rtp=sheet.rtp, notes=notes, details=details)
 
 
 def _replay_all(result: RecoveryResult, spent: list) -> RecoveryResult:
