@@ -1,7 +1,8 @@
 """Exact model recovery of a black-box slot engine from (window, payout) probes (issue 11).
 
-Pure Python/NumPy (no Django models). Entry point: :func:`recover_model`. The method is written
-up in ``docs/recovery.md``.
+Pure Python/NumPy (no Django models). Entry point: :func:`recover_model`; :mod:`.targeted`
+finishes a model by steering an engine's draws. The method is written up in the README section
+"Exact model recovery".
 """
 from __future__ import annotations
 
