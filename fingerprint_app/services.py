@@ -44,6 +44,7 @@ from wallet_app.selectors import wallet_spend_today
 from wallet_app.services import charge_for_play
 
 from fingerprint_app.recovery import recover_model
+from fingerprint_app.recovery.model import replays_exactly
 from fingerprint_app.recovery.targeted import complete_with_targeted_probes
 from fingerprint_app.recovery.types import Observation
 
@@ -420,12 +421,16 @@ def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
     return allowance, ""
 
 
-def _recover(campaign: ProbeCampaign, observations: list):
+def _recover(campaign: ProbeCampaign, observations: list, *, recorded: dict | None):
     """Passive recovery, completed by targeted probes when only unobserved pays are missing and
-    the campaign can pay for them. Returns ``(result, passive_result, targeted_outcome | None)``."""
+    the campaign can pay for them. A model already recorded as exact that still reproduces the
+    grown sample is kept without new probes (``result is None``).
+    Returns ``(result, passive_result, targeted_outcome | None)``."""
     passive = recover_model(observations=observations)
     if str(passive.status) != "partial" or passive.details.get("blockers") != ["unidentified_pays"]:
         return passive, passive, None
+    if recorded is not None and replays_exactly(definition=recorded, observations=observations):
+        return None, passive, None
     allowance, why_not = _targeted_allowance(campaign)
     if not allowance:
         passive.notes = [*passive.notes, why_not]
@@ -454,19 +459,23 @@ def _maybe_recover(campaign_id: int) -> None:
     A crash in the recovery is logged and recorded in ``recovery_notes``, never fatal."""
     if recover_model is None:  # switched off (the issue-7 pipeline tests measure without it)
         return
-    campaign = ProbeCampaign.objects.select_related("game_version").get(pk=campaign_id)
+    campaign = ProbeCampaign.objects.select_related("game_version", "profile").get(pk=campaign_id)
     if campaign.sample_spins <= campaign.recovery_sample_spins:
         return
     sample_size = campaign.sample_spins
+    profile = campaign.profile
     needed = None
     targeted = None
     passive_fields = None
     try:
         observations = campaign_observations(campaign_id=campaign_id)
-        result, passive, targeted = _recover(campaign, observations)
-        fields = _recovery_fields(result)
+        result, passive, targeted = _recover(campaign, observations,
+                                             recorded=profile.recovered_definition if profile.exact else None)
         passive_fields = _recovery_fields(passive)
-        if fields["exact"]:
+        fields = {"recovery_notes": [*profile.recovery_notes, f"{sample_size:,} uniform spins: the recorded exact "
+                                     "model still reproduces every payout; no new targeted probes"]} \
+            if result is None else _recovery_fields(result)
+        if fields.get("exact"):
             needed = _smallest_exact_prefix(observations, rtp=result.rtp,
                                             equations=targeted.equations if targeted else [])
     except Exception as exc:  # noqa: BLE001 - the statistical fingerprint must survive a recovery bug
@@ -481,13 +490,13 @@ def _maybe_recover(campaign_id: int) -> None:
             fields = _pay_targeted(campaign, spins=spins, fields=fields, passive_fields=passive_fields)
         # completed_exact means "stopped early because the model is exact"; whether a profile is
         # exact is the profile's `exact` flag.
-        if fields["exact"] and campaign.stop_when_exact and campaign.status in RUNNABLE_STATUSES:
+        if fields.get("exact") and campaign.stop_when_exact and campaign.status in RUNNABLE_STATUSES:
             _set_status(campaign, CampaignStatus.COMPLETED_EXACT, reason="exact_model_recovered")
         campaign.save()
         profile = lock_profile(profile_id=campaign.profile_id)
         for name, value in fields.items():
             setattr(profile, name, value)
-        if fields["exact"] and profile.spins_until_exact is None:
+        if fields.get("exact") and profile.spins_until_exact is None:
             profile.spins_until_exact = needed + spins
             profile.targeted_spins_until_exact = spins
         profile.save()

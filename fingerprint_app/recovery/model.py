@@ -203,4 +203,18 @@ def per_reel_scatter(*, kmers_or_weights, scatter: int, rows: int) -> list[dict[
     return out
 
 
-__all__ += ["per_reel_scatter", "scatter_distribution"]
+def replays_exactly(*, definition: dict, observations) -> bool:
+    """Whether ``definition`` reproduces every observed payout exactly."""
+    from .data import observation_set
+
+    obs = observation_set(list(observations))
+    if obs.y is None:
+        return False
+    try:
+        game = GameDefinition.from_dict(definition)
+    except GameDefinitionError:
+        return False
+    return replay(definition=game, sym=obs.sym, alphabet=obs.alphabet, y=obs.y, den=obs.den).size == 0
+
+
+__all__ += ["per_reel_scatter", "scatter_distribution", "replays_exactly"]

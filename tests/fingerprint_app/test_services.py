@@ -278,3 +278,17 @@ def test_targeted_probes_respect_the_query_budget(classic_version, monkeypatch):
                                              seed="t", chunk_size=20_000, enqueue=False))
     assert campaign.queries_used <= budget and campaign.targeted_spins <= 5
     assert campaign.profile.recovery_status == "partial" and not campaign.profile.exact
+
+
+def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(classic_version, make_wallet, monkeypatch):
+    from fingerprint_app.recovery import recover_model
+
+    monkeypatch.setattr(services, "recover_model", recover_model)
+    wallet = make_wallet(balance="100", cost_per_query=Decimal("0.0001"))
+    campaign = _run(services.campaign_create(game_version=classic_version, target_spins=30_000, wallet=wallet,
+                                             seed="keep", chunk_size=10_000, stop_when_exact=False, enqueue=False))
+    assert campaign.status == CampaignStatus.COMPLETED and campaign.spins_done == 30_000
+    assert campaign.recovery_sample_spins == 30_000 and campaign.profile.exact
+    targeted = LedgerEntry.objects.filter(wallet=wallet, reference__contains=":targeted:")
+    assert targeted.count() == 1 and campaign.targeted_spins == campaign.profile.targeted_spins_until_exact
+    assert sum("no new targeted probes" in note for note in campaign.profile.recovery_notes) >= 1
