@@ -120,7 +120,10 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
         if len(spent) >= max_spins:
             raise _BudgetSpent
         draws = ScriptedDraws(values)
-        out = engine.spin(draws)
+        try:
+            out = engine.spin(draws)
+        except (AttributeError, TypeError) as exc:  # randomness outside the RandomSource protocol
+            raise NotSteerable(f"the engine asked for randomness scripted draws do not provide ({exc})") from exc
         window = [list(row) for row in out.window]
         spent.append((window, out.total_multiplier))
         return window, out.total_multiplier, draws.calls

@@ -139,3 +139,21 @@ def test_an_exact_passive_result_is_returned_untouched(demo):
     outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(demo["fruit-low"]),
                                             result=result)
     assert outcome.result is result and outcome.spins == 0
+
+
+class _FloatRandomness:
+    """Uses ``rng.random()``, which is not part of the RandomSource protocol."""
+
+    def __init__(self, game):
+        self.game = game
+
+    def spin(self, rng):
+        return evaluate_spin(self.game, [int(rng.random() * len(s)) for s in self.game.reels])
+
+
+def test_an_engine_outside_the_random_source_protocol_is_not_steered(demo, passive):
+    observations, before = passive("classic-medium")
+    outcome = complete_with_targeted_probes(observations=observations, engine=_FloatRandomness(demo["classic-medium"]),
+                                            result=before)
+    assert not outcome.steerable and outcome.spins == 0 and outcome.result.status == "partial"
+    assert any("scripted draws do not provide" in note for note in outcome.result.notes)
