@@ -21,16 +21,19 @@ ROW_FIELDS = ("session_id", "index", "observation", "action", "reward", "next_ob
 DEFAULT_MINARI_DATASET_ID = "agent-royale/traces-v0"
 
 
-def export_rows(*, game: str | None = None, policy: str | None = None, since: datetime | None = None) -> QuerySet:
+def export_rows(*, game: str | None = None, policy: str | None = None, since: datetime | None = None,
+                until: datetime | None = None) -> QuerySet:
     """Steps of the matching episodes as dicts, ordered by (session, index) — the unique index's order.
 
     Filters select whole episodes (so a Minari episode is never cut): the session's game, a session any of
-    whose steps carries `policy`, sessions started at or after `since`."""
+    whose steps carries `policy`, sessions started at or after `since` and before `until`."""
     queryset = ExperienceStep.objects.all()
     if game:
         queryset = queryset.filter(session__game_version__game__slug=game)
     if since is not None:
         queryset = queryset.filter(session__created_at__gte=since)
+    if until is not None:
+        queryset = queryset.filter(session__created_at__lt=until)
     if policy:
         queryset = queryset.filter(Exists(ExperienceStep.objects.filter(session_id=OuterRef("session_id"),
                                                                         policy_id=policy)))

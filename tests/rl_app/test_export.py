@@ -64,9 +64,16 @@ def test_export_filters_select_whole_episodes(traces, tmp_path):
     assert sessions("--policy", "ppo") == {traces["finished"]}
     assert sessions("--since", "2026-03-05") == {traces["open"]}
     assert sessions("--since", "2026-03-01T00:00:00+00:00") == set(traces.values())
+    assert sessions("--until", "2026-03-05") == set(traces.values()) - {traces["open"]}
+    assert sessions("--since", "2026-03-01", "--until", "2026-03-05") == set(traces.values()) - {traces["open"]}
+    assert sessions("--until", "2026-03-01") == set()
     assert sessions("--game", "nope") == set()
     with pytest.raises(CommandError):
         sessions("--since", "last tuesday")
+    with pytest.raises(CommandError, match="--until must be an ISO 8601"):
+        sessions("--until", "tomorrow")
+    with pytest.raises(CommandError, match="later than --since"):
+        sessions("--since", "2026-03-05", "--until", "2026-03-05")
 
 
 def test_export_parquet_round_trip_in_row_groups(traces, tmp_path):

@@ -1,4 +1,4 @@
-"""python manage.py export_traces --format jsonl|parquet|minari --out PATH [--game --policy --since]"""
+"""python manage.py export_traces --format jsonl|parquet|minari --out PATH [--game --policy --since --until]"""
 import sys
 from datetime import datetime, time, timezone
 from pathlib import Path
@@ -10,14 +10,14 @@ from tqdm import tqdm
 from rl_app import export, metrics
 
 
-def _since(value: str | None) -> datetime | None:
+def _moment(value: str | None, *, option: str) -> datetime | None:
     if not value:
         return None
     moment = parse_datetime(value)
     if moment is None:
         day = parse_date(value)
         if day is None:
-            raise CommandError(f"--since must be an ISO 8601 date or datetime, got {value!r}.")
+            raise CommandError(f"{option} must be an ISO 8601 date or datetime, got {value!r}.")
         moment = datetime.combine(day, time.min)
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
@@ -33,6 +33,7 @@ class Command(BaseCommand):
         parser.add_argument("--game", help="Only episodes of this game (slug)")
         parser.add_argument("--policy", help="Only episodes with a step taken by this policy id")
         parser.add_argument("--since", help="Only episodes started at or after this ISO date/datetime (UTC if naive)")
+        parser.add_argument("--until", help="Only episodes started before this ISO date/datetime (exclusive; UTC if naive)")
         parser.add_argument("--dataset-id", default=export.DEFAULT_MINARI_DATASET_ID, help="Minari dataset id")
         parser.add_argument("--chunk-size", type=int, default=2000, help="Rows fetched per database round trip")
         parser.add_argument("--row-group-size", type=int, default=50_000, help="Parquet rows per row group")
@@ -45,7 +46,10 @@ class Command(BaseCommand):
         fmt = options["format"]
         if fmt != "minari" and out.is_dir():
             raise CommandError(f"--out {out} is a directory; give a file path for {fmt}.")
-        queryset = export.export_rows(game=options["game"], policy=options["policy"], since=_since(options["since"]))
+        since, until = _moment(options["since"], option="--since"), _moment(options["until"], option="--until")
+        if since is not None and until is not None and until <= since:
+            raise CommandError("--until must be later than --since.")
+        queryset = export.export_rows(game=options["game"], policy=options["policy"], since=since, until=until)
         total = queryset.count()
         progress = tqdm(queryset.iterator(chunk_size=options["chunk_size"]), total=total, unit="step",
                         desc=f"export {fmt}", file=sys.stderr, disable=options["no_progress"])
