@@ -34,8 +34,10 @@ class WebhookHookAdmin(admin.ModelAdmin):
     search_fields = ("url", "owner__username")
     list_select_related = ("owner",)
     # The secret is never displayed; staff may only (de)activate a hook.
-    fields = ("owner", "url", "events", "reward_threshold", "description", "active", "created_at")
-    readonly_fields = ("owner", "url", "events", "reward_threshold", "description", "created_at")
+    fields = ("owner", "url", "events", "reward_threshold", "description", "active", "previous_secret_expires_at",
+              "created_at")
+    readonly_fields = ("owner", "url", "events", "reward_threshold", "description", "previous_secret_expires_at",
+                       "created_at")
 
     def has_add_permission(self, request):
         return False

@@ -183,6 +183,34 @@ class HookCreatedSerializer(HookOutputSerializer):
         fields = (*HookOutputSerializer.Meta.fields, "secret")
 
 
+class HookRotatedSerializer(HookCreatedSerializer):
+    previous_secret_expires_at = serializers.DateTimeField(
+        allow_null=True, help_text="Until then deliveries also carry X-Royale-Signature-Previous (old secret)")
+
+    class Meta(HookCreatedSerializer.Meta):
+        fields = (*HookCreatedSerializer.Meta.fields, "previous_secret_expires_at")
+
+
+class HookSecretRotateApi(APIView):
+    class RotateInputSerializer(serializers.Serializer):
+        grace_seconds = serializers.IntegerField(required=False, default=0, min_value=0,
+                                                 max_value=services.MAX_ROTATION_GRACE_SECONDS)
+
+    @extend_schema(request=RotateInputSerializer, responses={200: HookRotatedSerializer}, tags=["rl"],
+                   summary="Rotate a webhook's signing secret",
+                   description="The new secret is shown once. With grace_seconds > 0 (up to 7 days) deliveries are "
+                               "also signed with the old secret in X-Royale-Signature-Previous until "
+                               "previous_secret_expires_at; 0 retires the old secret at once.")
+    @idempotent
+    def post(self, request, version, hook_id: int):
+        data = self.RotateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        hook, secret = services.webhook_secret_rotate(token=request.auth, hook_id=hook_id,
+                                                      grace_seconds=data.validated_data["grace_seconds"])
+        hook.secret = secret
+        return Response(HookRotatedSerializer(hook).data)
+
+
 class HookListCreateApi(APIView):
     pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     class HookInputSerializer(serializers.Serializer):

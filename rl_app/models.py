@@ -69,6 +69,10 @@ class WebhookHook(models.Model):
     description = models.CharField(max_length=200, blank=True, default="")
     # Kept in clear because HMAC needs it; never rendered by the API after creation nor by the admin.
     secret = models.CharField(max_length=128)
+    # After a rotation with a grace period deliveries are also signed with the previous secret
+    # (X-Royale-Signature-Previous) until it expires, so receivers can switch without dropping events.
+    previous_secret = models.CharField(max_length=128, blank=True, default="")
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -78,6 +82,12 @@ class WebhookHook(models.Model):
 
     def __str__(self) -> str:
         return f"hook {self.pk} → {self.url}"
+
+    def previous_secret_at(self, moment) -> str:
+        """The previous secret while its grace period lasts at ``moment``, else ""."""
+        if self.previous_secret and self.previous_secret_expires_at and moment < self.previous_secret_expires_at:
+            return self.previous_secret
+        return ""
 
 
 class DeliveryStatus(models.TextChoices):

@@ -4,6 +4,7 @@ import json
 import math
 import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -100,6 +101,35 @@ def webhook_hook_create(*, token, url: str, events: list[str], reward_threshold:
             raise TooManyWebhooks(details={"max": MAX_ACTIVE_HOOKS_PER_OWNER})
         hook = WebhookHook.objects.create(owner_id=token.owner_id, url=url, events=events,
                                           reward_threshold=reward_threshold, description=description, secret=secret)
+    return hook, secret
+
+
+MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600
+
+
+def webhook_secret_rotate(*, token, hook_id: int, grace_seconds: int = 0) -> tuple[WebhookHook, str]:
+    """Give a hook a new signing secret; returns (hook, secret) — the only time it is shown.
+
+    With ``grace_seconds`` > 0 deliveries keep a second signature made with the old secret for that long
+    (``X-Royale-Signature-Previous``), so a receiver can switch without rejecting events; 0 drops the old
+    secret at once (e.g. it leaked). Agents: own hooks only, else WebhookNotFound. The hook row is locked,
+    so concurrent rotations chain: each one's previous secret is the secret the one before it set."""
+    if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or \
+            not 0 <= grace_seconds <= MAX_ROTATION_GRACE_SECONDS:
+        raise ValidationFailed(f"grace_seconds must be an integer in 0..{MAX_ROTATION_GRACE_SECONDS}.",
+                               details={"field": "grace_seconds"})
+    webhook_hook_get(hook_id=hook_id, token=token)  # ownership: 404 for another agent's hook
+    secret = secrets.token_hex(32)
+    with transaction.atomic():
+        hook = WebhookHook.objects.select_for_update().get(pk=hook_id)
+        now = timezone.now()
+        if grace_seconds:
+            hook.previous_secret = hook.secret
+            hook.previous_secret_expires_at = now + timedelta(seconds=grace_seconds)
+        else:
+            hook.previous_secret, hook.previous_secret_expires_at = "", None
+        hook.secret = secret
+        hook.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at"])
     return hook, secret
 
 
@@ -206,6 +236,7 @@ def webhook_delivery_attempt(*, delivery_id: int, final: bool) -> WebhookDeliver
             status=DeliveryStatus.FAILED, last_error="hook deactivated", updated_at=timezone.now())
         return delivery
     result = post_signed(url=delivery.hook.url, secret=delivery.hook.secret, body=encode_body(delivery.payload),
+                         previous_secret=delivery.hook.previous_secret_at(timezone.now()),
                          headers={"X-Royale-Event": delivery.event, "X-Royale-Delivery": str(delivery.pk)})
     now = timezone.now()
     if result.ok:

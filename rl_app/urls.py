@@ -1,6 +1,6 @@
 from core.urls import api_path
 from rl_app.apis import (EpisodeListApi, FeedbackApi, HookDeliveryListApi, HookDetailApi, HookListCreateApi,
-                         SessionTraceApi)
+                         HookSecretRotateApi, SessionTraceApi)
 
 HOOK_ID = r"(?P<hook_id>[0-9]{1,18})"
 
@@ -11,4 +11,5 @@ urlpatterns = [
     api_path("rl/hooks", HookListCreateApi.as_view(), "rl-hooks"),
     api_path(rf"rl/hooks/{HOOK_ID}", HookDetailApi.as_view(), "rl-hook-detail"),
     api_path(rf"rl/hooks/{HOOK_ID}/deliveries", HookDeliveryListApi.as_view(), "rl-hook-deliveries"),
+    api_path(rf"rl/hooks/{HOOK_ID}/rotate-secret", HookSecretRotateApi.as_view(), "rl-hook-rotate-secret"),
 ]

@@ -17,6 +17,7 @@ from django.conf import settings
 from rl_app.exceptions import WebhookUrlRefused
 
 SIGNATURE_HEADER = "X-Royale-Signature"
+PREVIOUS_SIGNATURE_HEADER = "X-Royale-Signature-Previous"
 TIMEOUT_SECONDS = 5.0
 MAX_ERROR_CHARS = 500
 
@@ -82,14 +83,17 @@ class PostResult:
     error: str
 
 
-def post_signed(*, url: str, secret: str, body: bytes, headers: dict[str, str]) -> PostResult:
-    """POST once. 2xx is success; network errors, 408, 429 and 5xx are retryable; other answers are final."""
+def post_signed(*, url: str, secret: str, body: bytes, headers: dict[str, str], previous_secret: str = "") -> PostResult:
+    """POST once. 2xx is success; network errors, 408, 429 and 5xx are retryable; other answers are final.
+    With ``previous_secret`` (a rotation's grace period) the body is also signed with it."""
     try:
         webhook_url_check(url)
     except WebhookUrlRefused as exc:
         return PostResult(ok=False, retryable=False, status_code=None, error=f"refused: {exc.details.get('reason')}")
     all_headers = {"Content-Type": "application/json", "User-Agent": "agent-royale-webhooks/1",
                    SIGNATURE_HEADER: sign(secret, body), **headers}
+    if previous_secret:
+        all_headers[PREVIOUS_SIGNATURE_HEADER] = sign(previous_secret, body)
     try:
         with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
             response = client.post(url, content=body, headers=all_headers)
