@@ -129,3 +129,18 @@ def test_cli_usage_errors_exit_2_and_unreachable_server_exits_1(server):
     assert missing.exit_code == 1 and "404" in missing.stderr
     unreachable = CliRunner().invoke(app, ["--url", "http://127.0.0.1:9", "games"], env={"ROYALE_TOKEN": "x"})
     assert unreachable.exit_code == 1 and "cannot reach" in unreachable.stderr
+
+
+def test_python_client_registers_and_rotates_a_hook_secret(server, settings, make_token):
+    from agent_royale.client import ApiError, RoyaleClient
+
+    settings.RL_WEBHOOKS_ALLOW_PRIVATE = True
+    _, raw = make_token("agent", name="hook-agent")
+    with RoyaleClient(base_url=server.url, token=raw) as client:
+        hook = client.register_hook(url="http://127.0.0.1:9/hook", events=["step"])
+        rotated = client.rotate_hook_secret(hook["id"], grace_seconds=60, idempotency_key="rot-1")
+        assert rotated["secret"] != hook["secret"] and rotated["previous_secret_expires_at"]
+        assert client.rotate_hook_secret(hook["id"], grace_seconds=60, idempotency_key="rot-1") == rotated
+        with pytest.raises(ApiError) as refused:
+            client.rotate_hook_secret(hook["id"], grace_seconds=-5)
+    assert refused.value.status == 400 and refused.value.code == "VALIDATION_ERROR"

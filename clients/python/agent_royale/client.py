@@ -124,3 +124,9 @@ class RoyaleClient:
     def register_hook(self, *, url: str, events: list[str], reward_threshold: float | None = None) -> dict:
         return self.request("POST", "/api/v1/rl/hooks", json={"url": url, "events": events,
                                                               "reward_threshold": reward_threshold})
+
+    def rotate_hook_secret(self, hook_id: int, *, grace_seconds: int = 0, idempotency_key: str | None = None) -> dict:
+        """New signing secret (shown only in this answer); the old one also signs for ``grace_seconds``."""
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self.request("POST", f"/api/v1/rl/hooks/{hook_id}/rotate-secret",
+                            json={"grace_seconds": grace_seconds}, headers=headers)
