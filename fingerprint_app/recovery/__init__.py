@@ -27,12 +27,15 @@ TIME_BUDGET = 5.0  # seconds for the (rare) exhaustive wild search
 
 
 def recover_model(*, observations: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]],
-                  targeted: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]] = ()) -> RecoveryResult:
+                  targeted: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]] = (),
+                  structure: dict | None = None) -> RecoveryResult:
     """Recover the engine's maths from probes (windows + total multipliers only).
 
     ``observations`` are uniform random spins: they alone give the reel statistics. ``targeted``
     spins (windows the prober chose, see :mod:`.targeted`) only add (window, payout) equations
     for the line and pay fit and are replayed by the consistency check like every other spin.
+    ``structure`` (``{"wild", "scatter", "paylines"}`` as in an earlier result's details) is tried
+    first, without a payline search; if it does not explain every payout the search runs as usual.
 
     Never raises for odd data: malformed observations give ``status="insufficient"`` with the
     reason in ``notes``. Guarantees: ``status == "exact"`` only when the recovered definition
@@ -44,10 +47,10 @@ def recover_model(*, observations: Sequence[Observation] | Sequence[tuple[list[l
         obs = observation_set(observations + targeted)
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         return RecoveryResult(status="insufficient", notes=[f"observations unusable: {exc}"])
-    return recover_from_set(obs, n_random=len(observations))
+    return recover_from_set(obs, n_random=len(observations), structure=structure)
 
 
-def recover_from_set(obs: ObservationSet, *, n_random: int | None = None) -> RecoveryResult:
+def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, structure: dict | None = None) -> RecoveryResult:
     """:func:`recover_model` on an already normalised :class:`ObservationSet` whose first
     ``n_random`` windows (default: all) are uniform random spins and the rest targeted ones."""
     started = time.perf_counter()
@@ -100,7 +103,7 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None) -> Rec
         notes.append("no paying spin observed yet")
         status = "non_strip" if kind == "non_strip" else "insufficient"
         return _finish(status, None, None, None, notes, details, started)
-    fit, tried = _search(obs)
+    fit, tried = _search(obs, structure)
     details["hypotheses_tried"] = tried
     space = LabelSpace(n_symbols, obs.reels)
     details.update(_fit_details(fit, obs.alphabet, space))
@@ -217,8 +220,9 @@ def _finish(status, definition, par, rtp, notes, details, started) -> RecoveryRe
     return RecoveryResult(status=status, definition=definition, par=par, rtp=rtp, notes=notes, details=details)
 
 
-def _search(obs: ObservationSet) -> tuple[LineFit, list[dict]]:
-    """Try (wild, scatter) hypotheses, most plausible first; the first exact fit wins."""
+def _search(obs: ObservationSet, structure: dict | None = None) -> tuple[LineFit, list[dict]]:
+    """Try (wild, scatter) hypotheses, most plausible first; the first exact fit wins. A known
+    ``structure`` is tried first with its paylines fixed."""
     started = time.perf_counter()
     scatters = detect_scatter(obs.sym, obs.y)
     order = [s for s, strong, _ in scatters if strong] + [-1] + [s for s, strong, _ in scatters if not strong]
@@ -241,6 +245,16 @@ def _search(obs: ObservationSet) -> tuple[LineFit, list[dict]]:
             best = fit
         return fit if fit.exact else None
 
+    if structure:
+        index = {name: i for i, name in enumerate(obs.alphabet)}
+        wild, scatter = index.get(structure.get("wild"), -1), index.get(structure.get("scatter"), -1)
+        fit = fit_lines(sym=obs.sym, y=obs.y, den=obs.den, wild=wild, scatter=scatter,
+                        lines=[tuple(line) for line in structure.get("paylines", [])])
+        tried.append({"wild": structure.get("wild"), "scatter": structure.get("scatter"), "lines": fit.n_lines,
+                      "exact": fit.exact, "unexplained": int(fit.unexplained.size), "given": True})
+        best = fit
+        if fit.exact:
+            return fit, tried
     for scatter in order[:3]:
         wilds = detect_wild(obs.sym, obs.y, scatter, support)
         for wild in wilds[:2] + [-1]:

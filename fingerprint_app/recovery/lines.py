@@ -488,9 +488,10 @@ def _select(problem: _Problem, max_lines: int) -> list[int]:
 
 
 def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: int,
-              max_lines: int = 200) -> LineFit:
+              max_lines: int = 200, lines: list[tuple[int, ...]] | None = None) -> LineFit:
     """Fit lines and pays for one (wild, scatter) hypothesis; ``exact`` when every observed payout
-    ``y[i] / den`` is reproduced in exact arithmetic."""
+    ``y[i] / den`` is reproduced in exact arithmetic. With ``lines`` the payline set is taken as
+    given (no search): only the pays are fitted."""
     n, rows, reels = sym.shape
     space = LabelSpace(int(sym.max()) + 1, reels)
     cands = candidate_lines(rows, reels)
@@ -499,7 +500,14 @@ def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: i
     if problem.y.size == 0:
         result.note = "no paying window observed"
         return result
-    chosen = _select(problem, min(max_lines, problem.alive.size))
+    if lines is None:
+        chosen = _select(problem, min(max_lines, problem.alive.size))
+    else:
+        position = {tuple(int(v) for v in line): i for i, line in enumerate(cands[problem.alive].tolist())}
+        if any(tuple(line) not in position for line in lines):
+            result.note = "a given payline shows a paying label in a zero-payout window"
+            return result
+        chosen = [position[tuple(line)] for line in lines]
     full = problem.view(problem.rows)
     residual, coef, labels, _ = full.fit(chosen)
     bad = np.flatnonzero(np.abs(residual) > 1e-6)

@@ -115,6 +115,7 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
         outcome.notes.append("targeted probes skipped: the partial model names no payline set")
         return outcome
     spent: list[tuple[list[list[str]], Fraction]] = []
+    structure = {key: result.details.get(key) for key in ("wild", "scatter", "paylines")}
 
     def spin(values: Sequence[int]) -> tuple[list[list[str]], Fraction, list[int]]:
         if len(spent) >= max_spins:
@@ -163,7 +164,7 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
                 return _done(outcome, result, spent)
             clean.append((window, multiplier))
         outcome.equations = clean
-        result = recover_model(observations=observations, targeted=clean)
+        result = recover_model(observations=observations, targeted=clean, structure=structure)
         if out_of_spins or result.status == "exact" or result.details.get("blockers") != ["unidentified_pays"]:
             break
         new = _context(result.details)
@@ -231,8 +232,8 @@ def _predict(table: _Table, values: Sequence[int], ctx: _Context) -> list[list[s
 def _find_window(rng, table: _Table, ctx: _Context, kind: str, key: int) -> list[int] | None:
     for _ in range(TRIES_PER_TARGET):
         values = _line_draws(rng, table, ctx, key) if kind == "line" else _scatter_draws(rng, table, ctx, key)
-        if values is None:
-            return None
+        if values is None:  # this payline (or this random split of the scatter count) cannot show it
+            continue
         ids = np.array([[table.columns[r][values[r]][row] for r in range(ctx.reels)] for row in range(ctx.rows)])
         if _is_clean(ids, ctx, target=(kind, key)):
             return values
