@@ -13,7 +13,8 @@ from fractions import Fraction
 import numpy as np
 
 from .data import ObservationSet, observation_set, observation_set_from_arrays
-from .lines import LabelSpace, LineFit, detect_scatter, detect_wild, fit_lines, _strong_threshold
+from .lines import (LabelSpace, LineFit, _strong_threshold, candidate_lines, detect_scatter, detect_wild, fit_lines,
+                    line_labels)
 from .pays import derive_pays, scatter_distribution
 from .strips import ReelModel, assemble_reel, independence_pvalue, weight_model
 from .types import Observation, RecoveryResult
@@ -106,6 +107,15 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, struct
     fit, tried = _search(obs, structure)
     details["hypotheses_tried"] = tried
     space = LabelSpace(n_symbols, obs.reels)
+    if fit.unidentified or fit.unidentified_scatter:
+        # seen, but only together with other unknowns: least squares picked one of many consistent
+        # values, so these are unknowns like unobserved pays (targeted probes can isolate them)
+        fit.values = {code: v for code, v in fit.values.items() if code not in fit.unidentified}
+        fit.scatter_values = {k: v for k, v in fit.scatter_values.items() if k not in fit.unidentified_scatter}
+        details["labels_seen_but_not_pinned"] = sorted(_label_name(space, obs.alphabet, code) for code in fit.unidentified)
+        details["scatter_counts_seen_but_not_pinned"] = sorted(fit.unidentified_scatter)
+        notes.append(f"{len(fit.unidentified)} line label(s) and {len(fit.unidentified_scatter)} scatter count(s) were "
+                     "seen only together with other unknowns: their pays are not pinned yet")
     details.update(_fit_details(fit, obs.alphabet, space))
     if not fit.exact:
         shown = fit.unexplained[:20].tolist()
@@ -160,7 +170,8 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, struct
     if definition is not None:
         from games_app.engine.definition import GameDefinition
         game = GameDefinition.from_dict(definition)
-        wrong = replay(definition=game, sym=obs.sym, alphabet=obs.alphabet, y=obs.y, den=obs.den)
+        wrong = _unexcused(replay(definition=game, sym=obs.sym, alphabet=obs.alphabet, y=obs.y, den=obs.den),
+                           obs=obs, fit=fit, space=space)
         replay_ok = wrong.size == 0
         details["replay_mismatches"] = int(wrong.size)
         if not replay_ok:
@@ -213,6 +224,21 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, struct
         details["best_model_definition"] = definition
         definition = None
     return _finish(status, definition, par, rtp, notes, details, started)
+
+
+def _unexcused(wrong: np.ndarray, *, obs: ObservationSet, fit: LineFit, space: LabelSpace) -> np.ndarray:
+    """Replay mismatches not explained by a seen-but-unpinned label or scatter count (whose pay the
+    definition can only guess; the result is not exact then anyway)."""
+    if wrong.size == 0 or not (fit.unidentified or fit.unidentified_scatter):
+        return wrong
+    cands = candidate_lines(obs.rows, obs.reels)
+    position = {tuple(int(v) for v in line): i for i, line in enumerate(cands.tolist())}
+    codes = line_labels(obs.sym[wrong], cands, space, fit.wild, fit.scatter)[:, [position[line] for line in fit.lines]]
+    loose = np.isin(codes, list(fit.unidentified)).any(axis=1)
+    if fit.scatter >= 0 and fit.unidentified_scatter:
+        counts = (obs.sym[wrong] == fit.scatter).sum(axis=(1, 2))
+        loose |= np.isin(counts, list(fit.unidentified_scatter))
+    return wrong[~loose]
 
 
 def _finish(status, definition, par, rtp, notes, details, started) -> RecoveryResult:

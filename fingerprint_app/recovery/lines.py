@@ -180,6 +180,10 @@ class LineFit:
     candidates: int = 0
     ambiguous_lines: list = field(default_factory=list)
     note: str = ""
+    # Labels / scatter counts whose value the observed windows do not pin: they only ever occur with
+    # other unknowns, so least squares picked one of many consistent values. Not pays, only unknowns.
+    unidentified: set[int] = field(default_factory=set)
+    unidentified_scatter: set[int] = field(default_factory=set)
 
     @property
     def n_lines(self) -> int:
@@ -264,13 +268,10 @@ class _View:
             cols = np.hstack([cols, sc_col[self.sc_count][:, None]])
         return cols, labels, n_cols
 
-    def fit(self, chosen: list[int]):
-        """Least squares for the chosen lines. The Gram matrix is accumulated from label pairs
-        (a window has one label per line) instead of a dense BLAS product: it is exact in
-        integers and does not depend on how busy the machine's BLAS threads are."""
-        cols, labels, n_cols = self.columns(chosen)
-        if n_cols == 0:
-            return self.y.copy(), np.zeros(0), labels, cols
+    def gram(self, cols: np.ndarray, n_cols: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(A^T A, A^T y)`` of the design, accumulated from label pairs (a window has one label
+        per line) instead of a dense BLAS product: exact in integers and independent of how busy
+        the machine's BLAS threads are."""
         gram = np.zeros(n_cols * n_cols, dtype=np.float64)
         aty = np.zeros(n_cols)
         for start in range(0, cols.shape[0], 4096):
@@ -281,8 +282,27 @@ class _View:
             valid = block >= 0
             weights = np.broadcast_to(self.y[start:start + 4096, None], block.shape)[valid]
             aty += np.bincount(block[valid], weights=weights, minlength=n_cols)
-        coef, *_ = np.linalg.lstsq(gram.reshape(n_cols, n_cols), aty, rcond=None)
+        return gram.reshape(n_cols, n_cols), aty
+
+    def fit(self, chosen: list[int]):
+        """Least squares for the chosen lines."""
+        cols, labels, n_cols = self.columns(chosen)
+        if n_cols == 0:
+            return self.y.copy(), np.zeros(0), labels, cols
+        gram, aty = self.gram(cols, n_cols)
+        coef, *_ = np.linalg.lstsq(gram, aty, rcond=None)
         return self.y - _predict(cols, coef), coef, labels, cols
+
+    def unidentified(self, chosen: list[int]) -> np.ndarray:
+        """Design columns not pinned by the windows: those with a component in the null space of
+        ``A^T A`` (they can trade value with other columns without changing any prediction)."""
+        cols, _, n_cols = self.columns(chosen)
+        if n_cols == 0:
+            return np.zeros(0, dtype=np.int64)
+        gram, _ = self.gram(cols, n_cols)
+        eigenvalues, vectors = np.linalg.eigh(gram)
+        null = vectors[:, eigenvalues <= max(float(eigenvalues.max(initial=0.0)), 1.0) * 1e-9]
+        return np.flatnonzero((np.abs(null) > 1e-6).any(axis=1)) if null.size else np.zeros(0, dtype=np.int64)
 
     def scores(self, residual: np.ndarray, chosen: list[int], labels: np.ndarray, coef: np.ndarray,
                subset: list[int] | None = None) -> np.ndarray:
@@ -529,6 +549,10 @@ def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: i
         result.values[code] = Fraction(0)
     result.unexplained = problem.pos_idx[_verify(full, chosen, labels, result, den)]
     result.exact = result.unexplained.size == 0
+    if result.exact:
+        loose = full.unidentified(chosen)
+        result.unidentified = {int(labels[j]) for j in loose if j < labels.size}
+        result.unidentified_scatter = {problem.sc_ks[j - labels.size] for j in loose if j >= labels.size}
     if result.exact:
         result.ambiguous_lines = _alternatives(problem, chosen, result.values)
     return result

@@ -157,3 +157,17 @@ def test_an_engine_outside_the_random_source_protocol_is_not_steered(demo, passi
                                             result=before)
     assert not outcome.steerable and outcome.spins == 0 and outcome.result.status == "partial"
     assert any("scripted draws do not provide" in note for note in outcome.result.notes)
+
+
+def test_pays_seen_only_alongside_other_unknowns_are_reported_unpinned_then_pinned(demo):
+    """dragon-high, seed 6: some rare labels occur only in windows with other rare labels, so least
+    squares could pick any of many consistent values. They are unknowns (not pay conflicts), and
+    targeted probes isolate and pin them."""
+    game = demo["dragon-high"]
+    observations = sample_observations(game, 20_000, 6)
+    before = recover_model(observations=observations)
+    assert before.status == "partial" and before.details["blockers"] == ["unidentified_pays"]
+    assert before.details["labels_seen_but_not_pinned"]
+    assert not any("inconsistent pays" in note for note in before.notes)
+    outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(game), result=before)
+    assert outcome.result.status == "exact" and outcome.result.rtp == compute_par_sheet(game).rtp
