@@ -106,7 +106,7 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
 
     @admin.display(description="Spins until exact (profile)")
     def spins_until_exact(self, obj):
-        return spins_until_exact_text(obj.profile)
+        return obj.profile.spins_until_exact_summary() if obj.profile_id else "-"
 
     @admin.display(description="RTP convergence")
     def convergence_chart(self, obj):
@@ -171,7 +171,7 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Spins until exact")
     def spins_until_exact_split(self, obj):
-        return spins_until_exact_text(obj)
+        return obj.spins_until_exact_summary()
 
     @admin.display(description="RTP: estimate vs exact")
     def rtp_summary(self, obj):
@@ -212,10 +212,3 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     def exact_par_json(self, obj):
         return "-" if obj.exact_par is None else _pretty(obj.exact_par)
 
-
-def spins_until_exact_text(profile) -> str:
-    """"5,061 (5,000 uniform + 61 targeted)", or "-" while the model is not exact."""
-    if profile is None or profile.spins_until_exact is None:
-        return "-"
-    targeted = profile.targeted_spins_until_exact or 0
-    return f"{profile.spins_until_exact:,} ({profile.spins_until_exact - targeted:,} uniform + {targeted:,} targeted)"

@@ -66,6 +66,13 @@ class FingerprintProfile(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def spins_until_exact_summary(self) -> str:
+        """"5,061 (5,000 uniform + 61 targeted)", or "-" while the model is not exact."""
+        if self.spins_until_exact is None:
+            return "-"
+        targeted = self.targeted_spins_until_exact or 0
+        return f"{self.spins_until_exact:,} ({self.spins_until_exact - targeted:,} uniform + {targeted:,} targeted)"
+
     class Meta:
         ordering = ["engine_key", "-version"]
         constraints = [

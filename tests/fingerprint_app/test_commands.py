@@ -19,7 +19,8 @@ def test_probe_match_and_export_commands(fruit_version, tmp_path):
     call_command("probe", "--game", "fruit-low", "--spins", "5000", "--seed", "cmd2", "--fresh", "--json",
                  stdout=out, stderr=StringIO())
     sample = ProbeCampaign.objects.get(seed="cmd2")
-    assert json.loads(out.getvalue())["signature"]["spins"] == 5000
+    report = json.loads(out.getvalue())
+    assert report["signature"]["spins"] == 5000 and report["recovery"]["exact"] is False  # hook switched off here
     out = StringIO()
     call_command("match_fingerprint", str(sample.pk), stdout=out)
     assert "match: fruit-low v1" in out.getvalue() and f"profile {library.profile_id}" in out.getvalue()
@@ -52,3 +53,18 @@ def test_run_campaign_command_and_errors(fruit_version):
         call_command("match_fingerprint", stdout=StringIO())
     with pytest.raises(CommandError):
         call_command("match_fingerprint", "999999", stdout=StringIO())
+
+
+def test_probe_reports_the_exact_model_and_its_targeted_spins(load_definition, demo_definitions, monkeypatch):
+    from fingerprint_app import services
+    from fingerprint_app.recovery import recover_model
+
+    monkeypatch.setattr(services, "recover_model", recover_model)  # this test wants the real hook
+    load_definition(demo_definitions["classic-medium"])
+    out = StringIO()
+    call_command("probe", "--game", "classic-medium", "--spins", "40000", "--chunk-size", "20000", "--seed", "cm",
+                 stdout=out, stderr=StringIO())
+    campaign = ProbeCampaign.objects.select_related("profile").get(seed="cm")
+    assert campaign.profile.exact and campaign.targeted_spins > 0
+    assert f"exact model recovered: {campaign.profile.spins_until_exact_summary()} spins" in out.getvalue()
+    assert f"+ {campaign.targeted_spins} targeted" in out.getvalue()

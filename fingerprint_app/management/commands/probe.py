@@ -64,10 +64,15 @@ class Command(BaseCommand):
                               on_chunk=lambda r: bar.update(r.spins_done, r.status))
         bar.close()
         elapsed = time.perf_counter() - started
-        campaign = ProbeCampaign.objects.get(pk=campaign.pk)
+        campaign = ProbeCampaign.objects.select_related("profile").get(pk=campaign.pk)
+        profile = campaign.profile
         signature = signature_from_stats(SufficientStats.from_json(campaign.stats))
         if options["json"]:
             self.stdout.write(json.dumps({"campaign": campaign.pk, "status": campaign.status,
+                                          "targeted_spins": campaign.targeted_spins,
+                                          "recovery": {"status": profile.recovery_status, "exact": profile.exact,
+                                                       "spins_until_exact": profile.spins_until_exact,
+                                                       "targeted_spins_until_exact": profile.targeted_spins_until_exact},
                                           "signature": signature}, indent=2))
             return
         rtp = signature["rtp"]
@@ -79,5 +84,10 @@ class Command(BaseCommand):
             f"{'' if game_version is None or game_version.rtp is None else f'; exact PAR RTP {game_version.rtp}'}\n"
             f"hit frequency {signature['hit_frequency']['estimate']:.6f}, σ {signature['std_dev']:.4f} "
             f"({signature['volatility']}), max win {signature['max_win']}")
+        if profile.exact:
+            self.stdout.write(f"exact model recovered: {profile.spins_until_exact_summary()} spins; "
+                              f"download it from the profile (admin) or GET /api/v1/fingerprints/profiles/{profile.pk}")
+        elif profile.recovery_status:
+            self.stdout.write(f"exact model: {profile.recovery_status}")
         if campaign.error:
             self.stdout.write(f"note: {campaign.error}")
