@@ -55,7 +55,7 @@ def test_run_campaign_command_and_errors(fruit_version):
         call_command("match_fingerprint", "999999", stdout=StringIO())
 
 
-def test_probe_reports_the_exact_model_and_its_targeted_spins(load_definition, demo_definitions, monkeypatch):
+def test_probe_reports_the_exact_model_and_its_targeted_spins(load_definition, demo_definitions, monkeypatch, tmp_path):
     from fingerprint_app import services
     from fingerprint_app.recovery import recover_model
 
@@ -68,3 +68,13 @@ def test_probe_reports_the_exact_model_and_its_targeted_spins(load_definition, d
     assert campaign.profile.exact and campaign.targeted_spins > 0
     assert f"exact model recovered: {campaign.profile.spins_until_exact_summary()} spins" in out.getvalue()
     assert f"+ {campaign.targeted_spins} targeted" in out.getvalue()
+    # the recovered definition loads with load_game and its PAR sheet is the true one
+    from games_app.models import GameVersion
+
+    target = tmp_path / "recovered.json"
+    target.write_text(json.dumps(campaign.profile.recovered_definition))
+    call_command("load_game", str(target), stdout=StringIO())
+    recovered = GameVersion.objects.get(game__slug=campaign.profile.recovered_definition["slug"])
+    true = GameVersion.objects.get(game__slug="classic-medium")
+    assert recovered.rtp == true.rtp and recovered.par_sheet["rtp"] == true.par_sheet["rtp"]
+    assert recovered.par_sheet["hit_frequency"] == true.par_sheet["hit_frequency"]
