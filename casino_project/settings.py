@@ -184,7 +184,10 @@ A2A_LOTTO_DRAW_INTERVAL_SECONDS = int(os.environ.get("A2A_LOTTO_DRAW_INTERVAL_SE
 A2A_COMMIT_TTL_SECONDS = int(os.environ.get("A2A_COMMIT_TTL_SECONDS", "300"))
 A2A_ANONYMOUS_CHANNELS_PER_IP = int(os.environ.get("A2A_ANONYMOUS_CHANNELS_PER_IP", "20"))
 HOUSE_BANKROLL_USERNAME = os.environ.get("HOUSE_BANKROLL_USERNAME", "house")
-RL_WEBHOOKS_ALLOW_PRIVATE = env_bool("RL_WEBHOOKS_ALLOW_PRIVATE", False)  # dev/tests only: webhooks to private IPs
+RL_WEBHOOKS_ALLOW_PRIVATE = env_bool("RL_WEBHOOKS_ALLOW_PRIVATE", False)
+# The reference remote engine (/engines/{slug}/spin) accepts {"draws": [...]} (forced outcomes for
+# targeted probes). It moves no money; switch it off where forced outcomes must not be offered.
+REMOTE_ENGINE_SCRIPTED_DRAWS = env_bool("REMOTE_ENGINE_SCRIPTED_DRAWS", True)  # dev/tests only: webhooks to private IPs
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

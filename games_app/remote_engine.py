@@ -2,6 +2,10 @@
 
 POST /engines/{slug}/spin  {"seed": "<64 hex>"}  ->  SpinOutcome.to_dict()
 The outcome is a pure function of (game version, seed), so a caller can replay it.
+
+POST /engines/{slug}/spin  {"draws": [v0, ...]}  ->  SpinOutcome.to_dict() + {"draw_ranges": [n0, ...]}
+Forced outcomes for targeted probes (settings.REMOTE_ENGINE_SCRIPTED_DRAWS): the i-th draw is
+``v_i % n_i``. No money moves through this endpoint.
 """
 import json
 
@@ -9,7 +13,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from games_app.engine.interface import spin_from_seed
+from django.conf import settings
+
+from games_app.engine.interface import spin_from_draws, spin_from_seed
 from games_app.exceptions import GameNotFound
 from games_app.selectors import definition_for, game_latest_version
 
@@ -25,6 +31,8 @@ def remote_engine_spin(request, slug: str):
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _error(400, "MALFORMED_REQUEST", "Body must be JSON.")
+    if isinstance(body, dict) and "draws" in body:
+        return _spin_scripted(slug, body["draws"])
     seed = body.get("seed") if isinstance(body, dict) else None
     if not isinstance(seed, str) or not 1 <= len(seed) <= 128 or any(c not in "0123456789abcdef" for c in seed):
         return _error(400, "VALIDATION_ERROR", "seed must be a lowercase hex string of at most 128 characters.")
@@ -33,3 +41,17 @@ def remote_engine_spin(request, slug: str):
     except GameNotFound:
         return _error(404, "NOT_FOUND", "Unknown engine.")
     return JsonResponse(spin_from_seed(definition_for(version=version), seed).to_dict())
+
+
+def _spin_scripted(slug: str, draws):
+    if not settings.REMOTE_ENGINE_SCRIPTED_DRAWS:
+        return _error(400, "SCRIPTED_DRAWS_DISABLED", "This engine does not accept scripted draws.")
+    try:
+        version = game_latest_version(slug=slug)
+    except GameNotFound:
+        return _error(404, "NOT_FOUND", "Unknown engine.")
+    try:
+        outcome, ranges = spin_from_draws(definition_for(version=version), draws)
+    except ValueError as exc:
+        return _error(400, "VALIDATION_ERROR", str(exc))
+    return JsonResponse({**outcome.to_dict(), "draw_ranges": ranges})

@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from games_app.engine.definition import GameDefinition
+from games_app.engine.interface import DrawsNotScriptable, EngineError, ScriptedDraws
 
 from . import recover_model
 from .lines import LabelSpace, candidate_lines, line_labels
@@ -46,29 +47,12 @@ TRIES_PER_TARGET = 3000
 
 
 class NotSteerable(Exception):
-    """The engine cannot be steered: it asked for raw bytes, or does not follow scripted draws."""
+    """The engine cannot be steered: it asked for raw bytes, refused scripted draws, or does not
+    follow them."""
 
 
 class _BudgetSpent(Exception):
     pass
-
-
-class ScriptedDraws:
-    """A ``RandomSource`` that answers the i-th ``randbelow(n)`` with ``values[i] % n`` (0 when
-    the script is shorter) and records every ``n``; ``random_bytes`` raises :class:`NotSteerable`
-    before the engine can act on it (a remote engine sends no request)."""
-
-    def __init__(self, values: Sequence[int] = ()) -> None:
-        self.values = [int(v) for v in values]
-        self.calls: list[int] = []
-
-    def randbelow(self, n: int) -> int:
-        i = len(self.calls)
-        self.calls.append(int(n))
-        return (self.values[i] if i < len(self.values) else 0) % int(n)
-
-    def random_bytes(self, k: int) -> bytes:
-        raise NotSteerable("the engine draws raw bytes")
 
 
 @dataclass
@@ -123,8 +107,12 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
         draws = ScriptedDraws(values)
         try:
             out = engine.spin(draws)
+        except DrawsNotScriptable as exc:  # raw bytes, or a remote engine without scripted draws
+            raise NotSteerable(str(exc)) from exc
         except (AttributeError, TypeError) as exc:  # randomness outside the RandomSource protocol
             raise NotSteerable(f"the engine asked for randomness scripted draws do not provide ({exc})") from exc
+        except EngineError as exc:
+            raise NotSteerable(f"the engine failed under scripted draws ({exc})") from exc
         window = [list(row) for row in out.window]
         spent.append((window, out.total_multiplier))
         return window, out.total_multiplier, draws.calls

@@ -13,6 +13,12 @@
 
   i.e. ``SpinOutcome.to_dict()``. The reference endpoint answers with
   :func:`spin_from_seed` (``FairRNG(seed, "remote-engine", 0)`` driving the local engine).
+
+  Scripted draws (optional, forced-outcome testing): when the caller's ``rng`` is a
+  :class:`ScriptedDraws`, the request is ``{"draws": [v0, v1, ...]}`` instead; an engine that
+  supports it uses ``v_i % n_i`` as its i-th ``randbelow(n_i)`` and adds
+  ``"draw_ranges": [n0, n1, ...]`` to the outcome. An engine that does not answers an error or
+  omits ``draw_ranges``, and :class:`DrawsNotScriptable` is raised.
 """
 from __future__ import annotations
 
@@ -27,14 +33,17 @@ from .definition import GameDefinition
 from .evaluator import LineWin, SpinOutcome, evaluate_spin
 
 __all__ = [
+    "DrawsNotScriptable",
     "EngineError",
     "LineWin",
     "LocalSlotEngine",
     "RandomSource",
     "RemoteSlotEngine",
     "REMOTE_CLIENT_SEED",
+    "ScriptedDraws",
     "SlotEngine",
     "SpinOutcome",
+    "spin_from_draws",
     "spin_from_seed",
 ]
 
@@ -43,6 +52,31 @@ REMOTE_CLIENT_SEED = "remote-engine"
 
 class EngineError(RuntimeError):
     """An engine could not produce a valid outcome (transport, HTTP status or response format)."""
+
+
+class DrawsNotScriptable(EngineError):
+    """The engine wants randomness a script cannot give (raw bytes), or refuses scripted draws."""
+
+
+MAX_SCRIPTED_DRAWS = 64
+
+
+class ScriptedDraws:
+    """A ``RandomSource`` that answers the i-th ``randbelow(n)`` with ``values[i] % n`` (0 when the
+    script is shorter) and records every ``n`` in ``calls``: forced outcomes for testing an engine.
+    ``random_bytes`` raises :class:`DrawsNotScriptable` before the engine can act on it."""
+
+    def __init__(self, values=()) -> None:
+        self.values = [int(v) for v in values]
+        self.calls: list[int] = []
+
+    def randbelow(self, n: int) -> int:
+        i = len(self.calls)
+        self.calls.append(int(n))
+        return (self.values[i] if i < len(self.values) else 0) % int(n)
+
+    def random_bytes(self, k: int) -> bytes:
+        raise DrawsNotScriptable("the engine draws raw bytes")
 
 
 @runtime_checkable
@@ -80,7 +114,27 @@ class RemoteSlotEngine:
         self.timeout = timeout
 
     def spin(self, rng: RandomSource) -> SpinOutcome:
-        body = json.dumps({"seed": rng.random_bytes(32).hex()}).encode("utf-8")
+        if isinstance(rng, ScriptedDraws):
+            return self._spin_scripted(rng)
+        return self._post({"seed": rng.random_bytes(32).hex()})[0]
+
+    def _spin_scripted(self, rng: ScriptedDraws) -> SpinOutcome:
+        """Send the script; replay the ranges the engine reports into ``rng`` so the caller sees
+        the same draw record a local engine would leave."""
+        try:
+            outcome, payload = self._post({"draws": rng.values[:MAX_SCRIPTED_DRAWS]})
+        except EngineError as exc:
+            raise DrawsNotScriptable(f"the remote engine refused scripted draws ({exc})") from exc
+        ranges = payload.get("draw_ranges") if isinstance(payload, dict) else None
+        if (not isinstance(ranges, list) or not ranges or len(ranges) > MAX_SCRIPTED_DRAWS
+                or not all(isinstance(n, int) and not isinstance(n, bool) and 1 <= n <= 2**32 for n in ranges)):
+            raise DrawsNotScriptable("the remote engine does not report draw_ranges for scripted draws")
+        for n in ranges:
+            rng.randbelow(n)
+        return outcome
+
+    def _post(self, body_data: dict) -> tuple[SpinOutcome, object]:
+        body = json.dumps(body_data).encode("utf-8")
         request = urllib.request.Request(
             self.url, data=body, method="POST",
             headers={"Content-Type": "application/json", "Accept": "application/json"})
@@ -92,7 +146,8 @@ class RemoteSlotEngine:
         except (urllib.error.URLError, TimeoutError, OSError) as exc:
             raise EngineError(f"remote engine unreachable: {exc}") from exc
         try:
-            return SpinOutcome.from_dict(json.loads(payload))
+            data = json.loads(payload)
+            return SpinOutcome.from_dict(data), data
         except (ValueError, UnicodeDecodeError) as exc:
             raise EngineError(f"remote engine sent an invalid outcome: {exc}") from exc
 
@@ -106,6 +161,19 @@ def spin_from_seed(definition: GameDefinition, seed_hex: str) -> SpinOutcome:
         raise ValueError("seed must be 2..128 hexadecimal characters")
     rng = FairRNG(server_seed=seed_hex, client_seed=REMOTE_CLIENT_SEED, nonce=0)
     return LocalSlotEngine(definition).spin(rng)
+
+
+def spin_from_draws(definition: GameDefinition, draws: list[int]) -> tuple[SpinOutcome, list[int]]:
+    """Reference remote-engine behaviour for scripted draws: the local engine driven by
+    :class:`ScriptedDraws`; returns the outcome and the ranges of the draws it made.
+
+    ``ValueError`` unless ``draws`` is a list of at most 64 integers in ``0 .. 2**32 - 1`` (draws
+    beyond the list are 0, as in :class:`ScriptedDraws`)."""
+    if (not isinstance(draws, list) or len(draws) > MAX_SCRIPTED_DRAWS
+            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**32 for v in draws)):
+        raise ValueError(f"draws must be a list of at most {MAX_SCRIPTED_DRAWS} integers in 0..2**32-1")
+    rng = ScriptedDraws(draws)
+    return LocalSlotEngine(definition).spin(rng), rng.calls
 
 
 def _is_hex(text: str) -> bool:

@@ -72,13 +72,22 @@ def test_the_unobserved_top_awards_are_why_passive_recovery_stops_at_partial(dem
     assert "pay of 7 scatters" in result.details["unidentified_entries"]
 
 
-def test_an_engine_that_draws_raw_bytes_is_not_steered_and_not_queried(passive):
+def test_an_engine_that_draws_raw_bytes_is_not_steered(passive):
+    from games_app.engine.a2a_slots import A2ASlotsEngine
+
     observations, before = passive("classic-medium")
-    engine = RemoteSlotEngine("http://127.0.0.1:9/never-called")  # would raise EngineError if it sent a request
-    outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before)
+    outcome = complete_with_targeted_probes(observations=observations, engine=A2ASlotsEngine(), result=before)
     assert not outcome.steerable and outcome.spins == 0
     assert outcome.result.status == "partial"
     assert any("raw bytes" in note for note in outcome.result.notes)
+
+
+def test_an_unreachable_remote_engine_is_not_steered(passive):
+    observations, before = passive("classic-medium")
+    engine = RemoteSlotEngine("http://127.0.0.1:9/nobody-listens")
+    outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before)
+    assert not outcome.steerable and outcome.spins == 0 and outcome.result.status == "partial"
+    assert any("refused scripted draws" in note for note in outcome.result.notes)
 
 
 class _OwnRandomness:
