@@ -409,15 +409,23 @@ def _smallest_exact_prefix(observations: list, *, rtp: Fraction, equations: list
 
 
 def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
-    """How many targeted probes the campaign may run now (query budget, wallet), and why not."""
+    """How many targeted probes the campaign may run now — at most TARGETED_MAX_SPINS, within the
+    query budget and what the wallet can pay (balance, daily limit) — and why none, if none."""
     allowance = TARGETED_MAX_SPINS
     if campaign.query_budget is not None:
         allowance = min(allowance, campaign.query_budget - campaign.queries_used)
     if allowance <= 0:
         return 0, "targeted probes not run: the query budget is used up"
-    refusal = _wallet_refusal(campaign, campaign.cost_per_query * allowance)
-    if refusal is not None:
-        return 0, f"targeted probes not run: the wallet cannot pay {allowance} queries ({refusal.code})"
+    cost = campaign.cost_per_query
+    wallet = Wallet.objects.filter(pk=campaign.wallet_id).first() if campaign.wallet_id and cost > 0 else None
+    if wallet is not None:
+        headroom = wallet.balance
+        if wallet.daily_limit is not None:
+            headroom = min(headroom, wallet.daily_limit - wallet_spend_today(wallet=wallet))
+        allowance = min(allowance, max(0, int(headroom // cost)))
+        refusal = _wallet_refusal(campaign, cost * max(allowance, 1))
+        if refusal is not None:
+            return 0, f"targeted probes not run: the wallet cannot pay for them ({refusal.code})"
     return allowance, ""
 
 

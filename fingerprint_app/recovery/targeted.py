@@ -98,6 +98,10 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
     if ctx is None:
         outcome.notes.append("targeted probes skipped: the partial model names no payline set")
         return outcome
+    needed = _spins_needed(result.details, ctx)
+    if needed > max_spins:
+        outcome.notes.append(f"targeted probes not run: they need about {needed} spins, {max_spins} allowed")
+        return _done(outcome, result, [])
     spent: list[tuple[list[list[str]], Fraction]] = []
     structure = {key: result.details.get(key) for key in ("wild", "scatter", "paylines")}
 
@@ -171,6 +175,13 @@ def _done(outcome: TargetedOutcome, result: RecoveryResult, spent: list) -> Targ
     result.details["targeted_probe_spins"] = len(spent)
     result.notes = [*result.notes, *(n for n in outcome.notes if n not in result.notes)]
     return outcome
+
+
+def _spins_needed(details: dict, ctx: _Context) -> int:
+    """The scan (longest recovered strip), the checks and one spin per unknown: spending fewer
+    would pay for a scan that cannot finish."""
+    longest = max((int(reel.get("length") or 0) for reel in details.get("reels", [])), default=0)
+    return longest + CHECK_SPINS + len(ctx.missing_labels) + len(ctx.missing_scatter)
 
 
 # -- scan ----------------------------------------------------------------------------------------

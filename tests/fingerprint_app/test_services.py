@@ -292,3 +292,19 @@ def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(classic
     targeted = LedgerEntry.objects.filter(wallet=wallet, reference__contains=":targeted:")
     assert targeted.count() == 1 and campaign.targeted_spins == campaign.profile.targeted_spins_until_exact
     assert sum("no new targeted probes" in note for note in campaign.profile.recovery_notes) >= 1
+
+
+def test_targeted_probes_fit_in_what_the_wallet_can_still_pay(classic_version, make_wallet, monkeypatch):
+    """The allowance is what the balance covers (not all-or-nothing at the 400 cap); an allowance
+    too small to finish (10 queries) is not spent at all, and the balance never goes negative."""
+    from fingerprint_app.recovery import recover_model
+
+    monkeypatch.setattr(services, "recover_model", recover_model)
+    chunk_queries = 20_000 + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS
+    wallet = make_wallet(balance=str(Decimal("0.01") * (chunk_queries + 10)), cost_per_query=Decimal("0.01"))
+    campaign = _run(services.campaign_create(game_version=classic_version, target_spins=20_000, wallet=wallet,
+                                             seed="t", chunk_size=20_000, enqueue=False))
+    assert campaign.targeted_spins == 0 and campaign.queries_used == chunk_queries
+    wallet.refresh_from_db()
+    assert wallet.balance == Decimal("0.10") and not campaign.profile.exact
+    assert any("need about" in note for note in campaign.profile.recovery_notes)

@@ -135,10 +135,31 @@ def test_an_engine_that_lies_under_targeted_probes_is_not_marked_exact(demo, pas
 
 def test_the_spin_limit_is_respected(demo, passive):
     observations, before = passive("dragon-high")
-    outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(demo["dragon-high"]),
-                                            result=before, max_spins=10)
-    assert outcome.spins == 10 and outcome.result.status == "partial"
-    assert any("more than 10 spins" in note for note in outcome.result.notes)
+    engine = LocalSlotEngine(demo["dragon-high"])
+    # too few to finish: nothing is spent
+    outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before, max_spins=10)
+    assert outcome.spins == 0 and outcome.result.status == "partial"
+    assert any("need about" in note and "10 allowed" in note for note in outcome.result.notes)
+    # enough by the estimate but not for the scan's real draw ranges: stops at the limit
+    longest = max(len(strip) for strip in demo["dragon-high"].reels)
+    tight = complete_with_targeted_probes(observations=observations, engine=_WideFirstDraw(engine, longest + 30),
+                                          result=before, max_spins=longest + 20)
+    assert tight.spins == longest + 20 and tight.result.status == "partial"
+    assert any(f"more than {longest + 20} spins" in note for note in tight.result.notes)
+
+
+class _WideFirstDraw:
+    """Asks for a wider first draw than reel 1 has stops (the scan must run longer than the
+    recovered strips suggest), then spins the wrapped engine on the draw modulo the strip."""
+
+    def __init__(self, engine, width):
+        self.engine, self.width = engine, width
+
+    def spin(self, rng):
+        first = rng.randbelow(self.width)
+        rest = [rng.randbelow(len(strip)) for strip in self.engine.definition.reels[1:]]
+        stops = [first % len(self.engine.definition.reels[0]), *rest]
+        return evaluate_spin(self.engine.definition, stops)
 
 
 def test_an_exact_passive_result_is_returned_untouched(demo):
