@@ -351,4 +351,7 @@ def _fit_details(fit: LineFit, alphabet, space: LabelSpace) -> dict:
             "scatter": alphabet[fit.scatter] if fit.scatter >= 0 else None,
             "scatter_pays": {str(k): str(v) for k, v in sorted(fit.scatter_values.items())},
             "fitted_labels": sorted(_label_name(space, alphabet, code) for code in fit.values),
+            "fitted_label_values": sorted([*_label_name(space, alphabet, code), str(value)]
+                                          for code, value in fit.values.items()),
+            "ambiguous_paylines": [[list(line), list(alt)] for line, alt in fit.ambiguous_lines],
             "line_model_exact": fit.exact, "candidate_lines_alive": fit.candidates}

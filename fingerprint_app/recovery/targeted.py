@@ -81,6 +81,9 @@ class _Context:
     missing_scatter: dict[int, dict]
     fitted_labels: set[int]        # labels the least-squares fit already has a column for
     fitted_scatter: set[int]
+    label_values: dict[int, Fraction]
+    scatter_values: dict[int, Fraction]
+    ambiguous: list[tuple[tuple[int, ...], tuple[int, ...]]]   # (chosen payline, sibling no spin told apart)
 
 
 def complete_with_targeted_probes(*, observations: Sequence, engine, result: RecoveryResult | None = None,
@@ -92,7 +95,7 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
     observations = list(observations)
     result = result if result is not None else recover_model(observations=observations)
     outcome = TargetedOutcome(result=result)
-    if result.status != "partial" or result.details.get("blockers") != ["unidentified_pays"]:
+    if not _finishable(result):
         return outcome
     ctx = _context(result.details)
     if ctx is None:
@@ -135,29 +138,41 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
     targeted_ok: set = set()
     out_of_spins = False
     for _ in range(MAX_ROUNDS):
-        pending = [("line", code) for code in ctx.missing_labels if ("line", code) not in targeted_ok] + \
-                  [("scatter", k) for k in ctx.missing_scatter if ("scatter", k) not in targeted_ok]
-        if not pending:
-            break
-        for kind, key in pending:
-            values = _find_window(rng, table, ctx, kind, key)
-            targeted_ok.add((kind, key))
-            if values is None:
-                outcome.notes.append(f"no window isolates {_describe(kind, key, ctx)} on the scanned columns")
-                continue
-            try:
+        before = len(clean)
+        try:
+            for line, alt in ctx.ambiguous:
+                verdict = _tell_apart(rng, table, ctx, structure, line, alt, spin)
+                if verdict is None:
+                    outcome.notes.append(f"no scanned window tells payline {list(line)} from {list(alt)} apart")
+                elif verdict == "inconsistent":
+                    outcome.notes.append(f"a spin telling payline {list(line)} from {list(alt)} apart fits neither")
+                    return _done(outcome, result, spent)
+                else:
+                    clean.append(verdict)
+            pending = [("line", code) for code in ctx.missing_labels if ("line", code) not in targeted_ok] + \
+                      [("scatter", k) for k in ctx.missing_scatter if ("scatter", k) not in targeted_ok]
+            for kind, key in pending:
+                values = _find_window(rng, table, ctx, kind, key)
+                targeted_ok.add((kind, key))
+                if values is None:
+                    outcome.notes.append(f"no window isolates {_describe(kind, key, ctx)} on the scanned columns")
+                    continue
                 window, multiplier, _ = spin(values)
-            except _BudgetSpent:
-                outcome.notes.append(f"targeted probes stopped at the limit of {max_spins} spins")
-                out_of_spins = True
-                break
-            if window != _predict(table, values, ctx):
-                outcome.notes.append("the engine did not show the scanned columns for a scripted draw: stopped")
-                return _done(outcome, result, spent)
-            clean.append((window, multiplier))
+                if window != _predict(table, values, ctx):
+                    outcome.notes.append("the engine did not show the scanned columns for a scripted draw: stopped")
+                    return _done(outcome, result, spent)
+                clean.append((window, multiplier))
+        except _BudgetSpent:
+            outcome.notes.append(f"targeted probes stopped at the limit of {max_spins} spins")
+            out_of_spins = True
+        except NotSteerable as exc:
+            outcome.notes.append(f"targeted probes stopped: {exc}")
+            return _done(outcome, result, spent)
+        if len(clean) == before:
+            break  # nothing new to fit
         outcome.equations = clean
         result = recover_model(observations=observations, targeted=clean, structure=structure)
-        if out_of_spins or result.status == "exact" or result.details.get("blockers") != ["unidentified_pays"]:
+        if out_of_spins or result.status == "exact" or not _finishable(result):
             break
         new = _context(result.details)
         if new is None:
@@ -177,11 +192,70 @@ def _done(outcome: TargetedOutcome, result: RecoveryResult, spent: list) -> Targ
     return outcome
 
 
+FINISHABLE = {"unidentified_pays", "paylines_ambiguous"}
+
+
+def _finishable(result: RecoveryResult) -> bool:
+    """Partial only for reasons targeted spins can settle: unknown pays, paylines not told apart."""
+    blockers = set(result.details.get("blockers") or ())
+    return result.status == "partial" and bool(blockers) and blockers <= FINISHABLE
+
+
+def _tell_apart(rng, table: _Table, ctx: _Context, structure: dict, line, alt, spin):
+    """Spin a window on which payline ``line`` and its sibling ``alt`` pay differently (every label
+    known), and keep in ``structure`` whichever the payout agrees with. Returns the (window,
+    multiplier) pair, ``"inconsistent"`` if the payout fits neither, ``None`` if no window found."""
+    lines = [tuple(x) for x in structure["paylines"]]
+    if tuple(line) not in lines:
+        return None
+    swapped = [tuple(alt) if x == tuple(line) else x for x in lines]
+    informative = [code for code, value in ctx.label_values.items() if value > 0]
+    if not informative:
+        return None
+    for _ in range(TRIES_PER_TARGET):
+        code = informative[int(rng.integers(0, len(informative)))]
+        values = _line_draws(rng, table, ctx, code, line=line if rng.random() < 0.5 else alt)
+        if values is None:
+            continue
+        ids = np.array([[table.columns[r][values[r]][row] for r in range(ctx.reels)] for row in range(ctx.rows)])
+        with_line, with_alt = _payout(ids, ctx, lines), _payout(ids, ctx, swapped)
+        if with_line is None or with_alt is None or with_line == with_alt:
+            continue
+        window, multiplier, _ = spin(values)
+        if window != _predict(table, values, ctx):
+            return "inconsistent"
+        if multiplier == with_alt:
+            structure["paylines"] = [list(x) for x in sorted(swapped)]
+        elif multiplier != with_line:
+            return "inconsistent"
+        return window, multiplier
+    return None
+
+
+def _payout(ids: np.ndarray, ctx: _Context, lines: list[tuple[int, ...]]) -> Fraction | None:
+    """The window's multiplier under payline set ``lines`` with the fitted values; None when it
+    shows a label or scatter count without one."""
+    position = {tuple(int(v) for v in x): i for i, x in enumerate(ctx.cands.tolist())}
+    codes = line_labels(ids[None].astype(np.int16), ctx.cands, ctx.space, ctx.wild, ctx.scatter)[0]
+    total = Fraction(0)
+    for line in lines:
+        code = int(codes[position[tuple(line)]])
+        if code not in ctx.label_values:
+            return None
+        total += ctx.label_values[code] / len(lines)
+    if ctx.scatter >= 0:
+        count = int((ids == ctx.scatter).sum())
+        if count and count not in ctx.scatter_values:
+            return None
+        total += ctx.scatter_values.get(count, Fraction(0))
+    return total
+
+
 def _spins_needed(details: dict, ctx: _Context) -> int:
     """The scan (longest recovered strip), the checks and one spin per unknown: spending fewer
     would pay for a scan that cannot finish."""
     longest = max((int(reel.get("length") or 0) for reel in details.get("reels", [])), default=0)
-    return longest + CHECK_SPINS + len(ctx.missing_labels) + len(ctx.missing_scatter)
+    return longest + CHECK_SPINS + len(ctx.missing_labels) + len(ctx.missing_scatter) + len(ctx.ambiguous)
 
 
 # -- scan ----------------------------------------------------------------------------------------
@@ -239,10 +313,10 @@ def _find_window(rng, table: _Table, ctx: _Context, kind: str, key: int) -> list
     return None
 
 
-def _line_draws(rng, table: _Table, ctx: _Context, code: int) -> list[int] | None:
-    """Draws that put label ``code`` on a random payline (other reels random)."""
+def _line_draws(rng, table: _Table, ctx: _Context, code: int, line=None) -> list[int] | None:
+    """Draws that put label ``code`` on ``line`` (default: a random payline; other reels random)."""
     t, c, w = ctx.space.decode(code)
-    line = ctx.paylines[int(rng.integers(0, len(ctx.paylines)))]
+    line = line if line is not None else ctx.paylines[int(rng.integers(0, len(ctx.paylines)))]
     values = []
     for r in range(ctx.reels):
         if r < w:
@@ -325,11 +399,16 @@ def _context(details: dict) -> _Context | None:
             missing_labels[space.encode(t, int(c), int(w))] = item
         else:
             missing_scatter[int(item["count"])] = item
-    fitted = {space.encode(space.none if name == "wilds-only" else index[name], int(c), int(w))
-              for name, c, w in details.get("fitted_labels", [])}
+    def code(name: str, c, w) -> int:
+        return space.encode(space.none if name == "wilds-only" else index[name], int(c), int(w))
+
+    fitted = {code(name, c, w) for name, c, w in details.get("fitted_labels", [])}
+    values = {code(name, c, w): Fraction(value) for name, c, w, value in details.get("fitted_label_values", [])}
+    scatter_values = {int(k): Fraction(v) for k, v in details.get("scatter_pays", {}).items()}
+    ambiguous = [(tuple(line), tuple(alt)) for line, alt in details.get("ambiguous_paylines", [])]
     return _Context(alphabet, index, rows, reels, wild, scatter, space, cands,
                     [position[tuple(line)] for line in paylines], [list(line) for line in paylines],
-                    missing_labels, missing_scatter, fitted, {int(k) for k in details.get("scatter_pays", {})})
+                    missing_labels, missing_scatter, fitted, set(scatter_values), values, scatter_values, ambiguous)
 
 
 def _ids(window: list[list[str]], ctx: _Context) -> np.ndarray | None:

@@ -201,3 +201,19 @@ def test_pays_seen_only_alongside_other_unknowns_are_reported_unpinned_then_pinn
     assert not any("inconsistent pays" in note for note in before.notes)
     outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(game), result=before)
     assert outcome.result.status == "exact" and outcome.result.rtp == compute_par_sheet(game).rtp
+
+
+def test_paylines_no_uniform_spin_told_apart_are_settled_by_a_targeted_spin():
+    """v48 (20 lines, scatter) at 2,000 uniform spins: some chosen payline has a sibling that paid the
+    same on every observed window. A spin where the two pay differently decides it."""
+    from fingerprint_app.recovery.testing import variant_games
+
+    game = next(g for g in variant_games() if g.slug == "v48-20l-scatter")
+    observations = sample_observations(game, 2_000, 1)
+    before = recover_model(observations=observations)
+    assert set(before.details["blockers"]) == {"paylines_ambiguous", "unidentified_pays"}
+    assert before.details["ambiguous_paylines"]
+    outcome = complete_with_targeted_probes(observations=observations, engine=LocalSlotEngine(game), result=before)
+    result = outcome.result
+    assert result.status == "exact" and result.rtp == compute_par_sheet(game).rtp
+    assert sorted(map(tuple, result.definition["paylines"])) == sorted(map(tuple, game.paylines))
