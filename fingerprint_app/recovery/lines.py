@@ -547,12 +547,12 @@ def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: i
     result.zero_labels = set(np.flatnonzero(killed).tolist())
     for code in result.zero_labels:
         result.values[code] = Fraction(0)
-    result.unexplained = problem.pos_idx[_verify(full, chosen, labels, result, den)]
+    # columns the windows do not pin got an arbitrary least-squares value: no rational check for them
+    loose = full.unidentified(chosen)
+    result.unidentified = {int(labels[j]) for j in loose if j < labels.size}
+    result.unidentified_scatter = {problem.sc_ks[j - labels.size] for j in loose if j >= labels.size}
+    result.unexplained = problem.pos_idx[_verify(full, chosen, labels, result, den, loose=loose, coef=coef)]
     result.exact = result.unexplained.size == 0
-    if result.exact:
-        loose = full.unidentified(chosen)
-        result.unidentified = {int(labels[j]) for j in loose if j < labels.size}
-        result.unidentified_scatter = {problem.sc_ks[j - labels.size] for j in loose if j >= labels.size}
     if result.exact:
         result.ambiguous_lines = _alternatives(problem, chosen, result.values)
     return result
@@ -588,11 +588,17 @@ def _rational(value: float) -> Fraction:
     return Fraction(value).limit_denominator(10**4) if abs(value) > 1e-12 else Fraction(0)
 
 
-def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, den: int) -> np.ndarray:
-    """Positions (in the positive windows) whose payout the rational model does not reproduce."""
+def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, den: int,
+            loose=(), coef: np.ndarray | None = None) -> np.ndarray:
+    """Positions (in the positive windows) whose payout the rational model does not reproduce.
+    Windows that use a ``loose`` column (one the data do not pin) are checked against the
+    least-squares ``coef`` in floating point instead: their values are not the model's claim."""
     n_lines = max(1, len(chosen))
-    fractions = [fit.values.get(int(c), Fraction(0)) / n_lines for c in labels.tolist()]
-    sc = [fit.scatter_values.get(k, Fraction(0)) for k in view.p.sc_ks]
+    loose = {int(j) for j in loose}
+    fractions = [Fraction(0) if j in loose else fit.values.get(int(c), Fraction(0)) / n_lines
+                 for j, c in enumerate(labels.tolist())]
+    sc = [Fraction(0) if labels.size + j in loose else fit.scatter_values.get(k, Fraction(0))
+          for j, k in enumerate(view.p.sc_ks)]
     common = math.lcm(den, *(f.denominator for f in fractions + sc))
     big = max([abs(f) * common for f in fractions + sc] + [Fraction(0)])
     if big * (n_lines + 1) * 4 > 2**62 or common > 2**40:
@@ -603,4 +609,8 @@ def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, de
     ints = np.array([int(f * common) for f in fractions + sc] + [0], dtype=np.int64)
     predicted = ints[cols].sum(axis=1) if cols.shape[1] else np.zeros(view.y.size, dtype=np.int64)
     target = view.y.astype(np.int64) * (common // den)
-    return np.flatnonzero(predicted != target)
+    wrong = predicted != target
+    if loose and coef is not None and cols.shape[1]:
+        touches = np.isin(cols, list(loose)).any(axis=1)
+        wrong = np.where(touches, np.abs(view.y - _predict(cols, coef)) > 1e-6, wrong)
+    return np.flatnonzero(wrong)
