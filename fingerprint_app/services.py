@@ -45,7 +45,7 @@ from wallet_app.services import charge_for_play
 
 from fingerprint_app.recovery import recover_model
 from fingerprint_app.recovery.model import replays_exactly
-from fingerprint_app.recovery.targeted import complete_with_targeted_probes
+from fingerprint_app.recovery.targeted import complete_with_targeted_probes, finishable
 from fingerprint_app.recovery.types import Observation
 
 logger = logging.getLogger("fingerprint_app")
@@ -430,12 +430,12 @@ def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
 
 
 def _recover(campaign: ProbeCampaign, observations: list, *, recorded: dict | None):
-    """Passive recovery, completed by targeted probes when only unobserved pays are missing and
-    the campaign can pay for them. A model already recorded as exact that still reproduces the
+    """Passive recovery, completed by targeted probes when only unknown pays or paylines no spin
+    told apart stand in the way and the campaign can pay for them. A model already recorded as exact that still reproduces the
     grown sample is kept without new probes (``result is None``).
     Returns ``(result, passive_result, targeted_outcome | None)``."""
     passive = recover_model(observations=observations)
-    if str(passive.status) != "partial" or passive.details.get("blockers") != ["unidentified_pays"]:
+    if not finishable(passive):
         return passive, passive, None
     if recorded is not None and replays_exactly(definition=recorded, observations=observations):
         return None, passive, None

@@ -37,7 +37,7 @@ from .lines import LabelSpace, candidate_lines, line_labels
 from .model import replays_exactly
 from .types import RecoveryResult
 
-__all__ = ["ScriptedDraws", "TargetedOutcome", "complete_with_targeted_probes"]
+__all__ = ["ScriptedDraws", "TargetedOutcome", "complete_with_targeted_probes", "finishable"]
 
 SCAN_LIMIT = 256
 CHECK_SPINS = 3
@@ -95,7 +95,7 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
     observations = list(observations)
     result = result if result is not None else recover_model(observations=observations)
     outcome = TargetedOutcome(result=result)
-    if not _finishable(result):
+    if not finishable(result):
         return outcome
     ctx = _context(result.details)
     if ctx is None:
@@ -172,7 +172,7 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
             break  # nothing new to fit
         outcome.equations = clean
         result = recover_model(observations=observations, targeted=clean, structure=structure)
-        if out_of_spins or result.status == "exact" or not _finishable(result):
+        if out_of_spins or result.status == "exact" or not finishable(result):
             break
         new = _context(result.details)
         if new is None:
@@ -195,7 +195,7 @@ def _done(outcome: TargetedOutcome, result: RecoveryResult, spent: list) -> Targ
 FINISHABLE = {"unidentified_pays", "paylines_ambiguous"}
 
 
-def _finishable(result: RecoveryResult) -> bool:
+def finishable(result: RecoveryResult) -> bool:
     """Partial only for reasons targeted spins can settle: unknown pays, paylines not told apart."""
     blockers = set(result.details.get("blockers") or ())
     return result.status == "partial" and bool(blockers) and blockers <= FINISHABLE
