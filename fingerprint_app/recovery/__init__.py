@@ -171,7 +171,7 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, struct
         from games_app.engine.definition import GameDefinition
         game = GameDefinition.from_dict(definition)
         wrong = _unexcused(replay(definition=game, sym=obs.sym, alphabet=obs.alphabet, y=obs.y, den=obs.den),
-                           obs=obs, fit=fit, space=space)
+                           obs=obs, fit=fit, space=space, missing=missing)
         replay_ok = wrong.size == 0
         details["replay_mismatches"] = int(wrong.size)
         if not replay_ok:
@@ -226,19 +226,28 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, struct
     return _finish(status, definition, par, rtp, notes, details, started)
 
 
-def _unexcused(wrong: np.ndarray, *, obs: ObservationSet, fit: LineFit, space: LabelSpace) -> np.ndarray:
-    """Replay mismatches not explained by a seen-but-unpinned label or scatter count (whose pay the
-    definition can only guess; the result is not exact then anyway)."""
-    if wrong.size == 0 or not (fit.unidentified or fit.unidentified_scatter):
+def _unexcused(wrong: np.ndarray, *, obs: ObservationSet, fit: LineFit, space: LabelSpace,
+               missing: list[dict]) -> np.ndarray:
+    """Replay mismatches not explained by a seen label or scatter count whose pay is still unknown
+    (the definition can only guess it, and the result is not exact then anyway). A label the fit
+    could not pin but whose pay follows from others is not excused: its windows must replay."""
+    index = {name: i for i, name in enumerate(obs.alphabet)}
+    unknown = {space.encode(space.none if item["label"][0] == "wilds-only" else index[item["label"][0]],
+                            int(item["label"][1]), int(item["label"][2]))
+               for item in missing if item["kind"] == "line"}
+    unknown_counts = {int(item["count"]) for item in missing if item["kind"] == "scatter"}
+    loose = fit.unidentified & unknown
+    loose_counts = fit.unidentified_scatter & unknown_counts
+    if wrong.size == 0 or not (loose or loose_counts):
         return wrong
     cands = candidate_lines(obs.rows, obs.reels)
     position = {tuple(int(v) for v in line): i for i, line in enumerate(cands.tolist())}
     codes = line_labels(obs.sym[wrong], cands, space, fit.wild, fit.scatter)[:, [position[line] for line in fit.lines]]
-    loose = np.isin(codes, list(fit.unidentified)).any(axis=1)
-    if fit.scatter >= 0 and fit.unidentified_scatter:
+    excused = np.isin(codes, list(loose)).any(axis=1)
+    if fit.scatter >= 0 and loose_counts:
         counts = (obs.sym[wrong] == fit.scatter).sum(axis=(1, 2))
-        loose |= np.isin(counts, list(fit.unidentified_scatter))
-    return wrong[~loose]
+        excused |= np.isin(counts, list(loose_counts))
+    return wrong[~excused]
 
 
 def _finish(status, definition, par, rtp, notes, details, started) -> RecoveryResult:
