@@ -10,16 +10,21 @@ into that reel's stop can be *steered* — what certification labs call forced-o
 2. **Check.** A few spins with random mixed draws must show exactly the columns the scan
    predicts (each reel follows its own draw, deterministically); otherwise the engine is not
    steerable this way and nothing is claimed.
-3. **Target.** For every line label / scatter count whose pay is unknown, build from scanned
+3. **Tell paylines apart.** A chosen payline whose sibling paid the same on every uniform spin:
+   spin a window where the two pay differently and keep the one the payout agrees with.
+4. **Target.** For every line label / scatter count whose pay is unknown, build from scanned
    columns a window in which that is the *only* unknown (on some payline), spin it, and add the
    (window, payout) pair as a targeted observation: one more linear equation for the pay fit.
-4. **Re-fit and replay.** :func:`recover_model` runs again with the uniform spins as the sample
-   (strip statistics come from them only) and the targeted spins as extra equations; an
-   ``exact`` answer must also replay every scan and check spin. A lying engine therefore still
-   ends ``partial``.
+5. **Re-fit and replay.** :func:`recover_model` runs again with the uniform spins as the sample
+   (strip statistics come from them only), the known paylines, and the targeted spins as extra
+   equations; an ``exact`` answer must also replay every scan and check spin. A lying engine
+   therefore still ends ``partial``.
+6. **Strip order** is read from the scan where the uniform spins left it ambiguous.
 
-Engines that draw raw bytes (the HTTP remote engine, the A2A slots) or draw per cell cannot be
-steered: the result stays what uniform sampling gives, with the unobserved pays named.
+Remote engines take part through the optional scripted-draws contract
+(:class:`games_app.engine.interface.ScriptedDraws`). Engines that draw raw bytes (the A2A slots),
+refuse scripted draws or draw per cell cannot be steered: the result stays what uniform sampling
+gives, with the unobserved pays named.
 """
 from __future__ import annotations
 
