@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -468,8 +469,6 @@ def _polish_siblings(view: _View, chosen: list[int], lines: np.ndarray) -> tuple
     (first improvement wins, bounded in time). Long runs are rare in small samples, so the score
     approximation of :func:`_refine` can keep a sibling that differs only on the last reels; a wrong
     hypothesis gains nothing here and is still given up."""
-    import time
-
     deadline = time.perf_counter() + POLISH_SECONDS
     residual = view.fit(chosen)[0]
     best = _rss(residual)

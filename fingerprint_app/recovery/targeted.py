@@ -28,6 +28,7 @@ gives, with the unobserved pays named.
 """
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -36,6 +37,7 @@ import numpy as np
 
 from games_app.engine.definition import GameDefinition
 from games_app.engine.interface import DrawsNotScriptable, EngineError, ScriptedDraws
+from games_app.engine.par_sheet import compute_par_sheet
 
 from . import recover_model
 from .lines import LabelSpace, candidate_lines, line_labels
@@ -80,6 +82,7 @@ class _Context:
     scatter: int
     space: LabelSpace
     cands: np.ndarray
+    position: dict[tuple[int, ...], int]   # row pattern -> its index in ``cands``
     line_ids: list[int]            # positions of the fitted paylines in ``cands``
     paylines: list[list[int]]
     missing_labels: dict[int, dict]
@@ -222,7 +225,7 @@ def _tell_apart(rng, table: _Table, ctx: _Context, structure: dict, line, alt, s
         values = _line_draws(rng, table, ctx, code, line=line if rng.random() < 0.5 else alt)
         if values is None:
             continue
-        ids = np.array([[table.columns[r][values[r]][row] for r in range(ctx.reels)] for row in range(ctx.rows)])
+        ids = _window_ids(table, values, ctx)
         with_line, with_alt = _payout(ids, ctx, lines), _payout(ids, ctx, swapped)
         if with_line is None or with_alt is None or with_line == with_alt:
             continue
@@ -240,11 +243,10 @@ def _tell_apart(rng, table: _Table, ctx: _Context, structure: dict, line, alt, s
 def _payout(ids: np.ndarray, ctx: _Context, lines: list[tuple[int, ...]]) -> Fraction | None:
     """The window's multiplier under payline set ``lines`` with the fitted values; None when it
     shows a label or scatter count without one."""
-    position = {tuple(int(v) for v in x): i for i, x in enumerate(ctx.cands.tolist())}
     codes = line_labels(ids[None].astype(np.int16), ctx.cands, ctx.space, ctx.wild, ctx.scatter)[0]
     total = Fraction(0)
     for line in lines:
-        code = int(codes[position[tuple(line)]])
+        code = int(codes[ctx.position[tuple(line)]])
         if code not in ctx.label_values:
             return None
         total += ctx.label_values[code] / len(lines)
@@ -301,9 +303,14 @@ def _scan(spin, ctx: _Context) -> _Table:
     return table
 
 
+def _window_ids(table: _Table, values: Sequence[int], ctx: _Context) -> np.ndarray:
+    """The window (symbol ids, rows x reels) the scan says these draws show."""
+    return np.array([[table.columns[r][values[r] % table.lengths[r]][row] for r in range(ctx.reels)]
+                     for row in range(ctx.rows)])
+
+
 def _predict(table: _Table, values: Sequence[int], ctx: _Context) -> list[list[str]]:
-    return [[ctx.alphabet[table.columns[r][values[r] % table.lengths[r]][row]] for r in range(ctx.reels)]
-            for row in range(ctx.rows)]
+    return [[ctx.alphabet[s] for s in row] for row in _window_ids(table, values, ctx).tolist()]
 
 
 # -- window search -------------------------------------------------------------------------------
@@ -312,7 +319,7 @@ def _find_window(rng, table: _Table, ctx: _Context, kind: str, key: int) -> list
         values = _line_draws(rng, table, ctx, key) if kind == "line" else _scatter_draws(rng, table, ctx, key)
         if values is None:  # this payline (or this random split of the scatter count) cannot show it
             continue
-        ids = np.array([[table.columns[r][values[r]][row] for r in range(ctx.reels)] for row in range(ctx.rows)])
+        ids = _window_ids(table, values, ctx)
         if _is_clean(ids, ctx, target=(kind, key)):
             return values
     return None
@@ -411,7 +418,7 @@ def _context(details: dict) -> _Context | None:
     values = {code(name, c, w): Fraction(value) for name, c, w, value in details.get("fitted_label_values", [])}
     scatter_values = {int(k): Fraction(v) for k, v in details.get("scatter_pays", {}).items()}
     ambiguous = [(tuple(line), tuple(alt)) for line, alt in details.get("ambiguous_paylines", [])]
-    return _Context(alphabet, index, rows, reels, wild, scatter, space, cands,
+    return _Context(alphabet, index, rows, reels, wild, scatter, space, cands, position,
                     [position[tuple(line)] for line in paylines], [list(line) for line in paylines],
                     missing_labels, missing_scatter, fitted, set(scatter_values), values, scatter_values, ambiguous)
 
@@ -437,10 +444,6 @@ def _order_from_scan(result: RecoveryResult, table: _Table, ctx: _Context) -> Re
     scanned columns are the consecutive windows of one cyclic strip (draw value = stop) with the
     recovered symbol counts, the definition takes that order (its PAR sheet cannot change: it
     depends on the k-mer counts only, and is recomputed to prove it)."""
-    from collections import Counter
-
-    from games_app.engine.par_sheet import compute_par_sheet
-
     reels = result.details.get("reels") or []
     if not any(reel.get("order_ambiguous") for reel in reels):
         return result
