@@ -15,10 +15,10 @@ from django.utils import timezone
 from core.exceptions import ValidationFailed
 from core.request_context import get_request_id
 from rl_app import metrics
-from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed
+from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed, WebhookNotFound
 from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookEvent,
                            WebhookHook)
-from rl_app.selectors import webhook_hook_get
+from rl_app.selectors import webhook_hook_get, webhook_hook_list
 from rl_app.webhooks import encode_body, post_signed, webhook_url_check
 from sessions_app.selectors import session_get
 
@@ -118,10 +118,12 @@ def webhook_secret_rotate(*, token, hook_id: int, grace_seconds: int = 0) -> tup
             not 0 <= grace_seconds <= MAX_ROTATION_GRACE_SECONDS:
         raise ValidationFailed(f"grace_seconds must be an integer in 0..{MAX_ROTATION_GRACE_SECONDS}.",
                                details={"field": "grace_seconds"})
-    webhook_hook_get(hook_id=hook_id, token=token)  # ownership: 404 for another agent's hook
     secret = secrets.token_hex(32)
     with transaction.atomic():
-        hook = WebhookHook.objects.select_for_update().get(pk=hook_id)
+        # ownership and lock in one read: 404 for another agent's hook, owner row left unlocked
+        hook = webhook_hook_list(token=token).select_for_update(of=("self",)).filter(pk=hook_id).first()
+        if hook is None:
+            raise WebhookNotFound(details={"hook": hook_id})
         now = timezone.now()
         if grace_seconds:
             hook.previous_secret = hook.secret
