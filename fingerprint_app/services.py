@@ -419,13 +419,14 @@ def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
     cost = campaign.cost_per_query
     wallet = Wallet.objects.filter(pk=campaign.wallet_id).first() if campaign.wallet_id and cost > 0 else None
     if wallet is not None:
+        if wallet.frozen:
+            return 0, "targeted probes not run: the wallet is frozen"
         headroom = wallet.balance
         if wallet.daily_limit is not None:
             headroom = min(headroom, wallet.daily_limit - wallet_spend_today(wallet=wallet))
         allowance = min(allowance, max(0, int(headroom // cost)))
-        refusal = _wallet_refusal(campaign, cost * max(allowance, 1))
-        if refusal is not None:
-            return 0, f"targeted probes not run: the wallet cannot pay for them ({refusal.code})"
+        if allowance == 0:
+            return 0, "targeted probes not run: the wallet cannot pay for one more query (balance or daily limit)"
     return allowance, ""
 
 
