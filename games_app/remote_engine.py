@@ -31,27 +31,21 @@ def remote_engine_spin(request, slug: str):
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         return _error(400, "MALFORMED_REQUEST", "Body must be JSON.")
-    if isinstance(body, dict) and "draws" in body:
-        return _spin_scripted(slug, body["draws"])
+    scripted = isinstance(body, dict) and "draws" in body
+    if scripted and not settings.REMOTE_ENGINE_SCRIPTED_DRAWS:
+        return _error(400, "SCRIPTED_DRAWS_DISABLED", "This engine does not accept scripted draws.")
     seed = body.get("seed") if isinstance(body, dict) else None
-    if not isinstance(seed, str) or not 1 <= len(seed) <= 128 or any(c not in "0123456789abcdef" for c in seed):
+    if not scripted and (not isinstance(seed, str) or not 1 <= len(seed) <= 128
+                         or any(c not in "0123456789abcdef" for c in seed)):
         return _error(400, "VALIDATION_ERROR", "seed must be a lowercase hex string of at most 128 characters.")
     try:
-        version = game_latest_version(slug=slug)
+        definition = definition_for(version=game_latest_version(slug=slug))
     except GameNotFound:
         return _error(404, "NOT_FOUND", "Unknown engine.")
-    return JsonResponse(spin_from_seed(definition_for(version=version), seed).to_dict())
-
-
-def _spin_scripted(slug: str, draws):
-    if not settings.REMOTE_ENGINE_SCRIPTED_DRAWS:
-        return _error(400, "SCRIPTED_DRAWS_DISABLED", "This engine does not accept scripted draws.")
+    if not scripted:
+        return JsonResponse(spin_from_seed(definition, seed).to_dict())
     try:
-        version = game_latest_version(slug=slug)
-    except GameNotFound:
-        return _error(404, "NOT_FOUND", "Unknown engine.")
-    try:
-        outcome, ranges = spin_from_draws(definition_for(version=version), draws)
+        outcome, ranges = spin_from_draws(definition, body["draws"])
     except ValueError as exc:
         return _error(400, "VALIDATION_ERROR", str(exc))
     return JsonResponse({**outcome.to_dict(), "draw_ranges": ranges})
