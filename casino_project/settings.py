@@ -90,15 +90,22 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "casino_project.wsgi.application"
 
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")))}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+DATABASE_URL = os.environ.get("DATABASE_URL", "")
+DB_CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
+# Without DATABASE_URL: the project's own PostgreSQL (casino_project/embedded_db), a data directory
+# started on first use and reused; its Unix socket is in that directory. PostgreSQL only, always.
+EMBEDDED_POSTGRES_DIR = Path(os.environ.get("EMBEDDED_POSTGRES_DIR", BASE_DIR / ".data" / "pg")).resolve()
+if DATABASE_URL:
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://...); unset it to use "
+                                   "the embedded PostgreSQL")
     DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.sqlite3"
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
-USING_POSTGRES = "postgresql" in DATABASES["default"]["ENGINE"]
+else:
+    DATABASES = {"default": {"ENGINE": "casino_project.embedded_db", "HOST": str(EMBEDDED_POSTGRES_DIR), "PORT": "5432",
+                             "NAME": os.environ.get("EMBEDDED_POSTGRES_DB", "agent_royale"), "USER": "postgres",
+                             "PASSWORD": "", "CONN_MAX_AGE": DB_CONN_MAX_AGE}}
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

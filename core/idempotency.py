@@ -5,7 +5,7 @@
 - A repeat with the same body replays the stored bytes with `Idempotent-Replayed: true`;
   the same key with another body is 422 IDEMPOTENCY_KEY_REUSED.
 - A repeat that arrives while the first still runs is 409 IDEMPOTENCY_KEY_IN_USE: a PostgreSQL
-  advisory lock (a cache lock on SQLite) answers that at once; the unique (token, key) row is the
+  advisory lock answers that at once; the unique (token, key) row is the
   real guard: a racing duplicate blocks on the first transaction's uncommitted row and then fails,
   so it can never commit effects.
 - 5xx answers are not stored, so a retry after a fault runs again.
@@ -14,7 +14,6 @@ import functools
 import hashlib
 import re
 
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpResponse
 
@@ -26,7 +25,6 @@ from core.permissions import token_of
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 _VALID_KEY = re.compile(r"^[\x21-\x7e][\x20-\x7e]{0,254}$")
-LOCK_SECONDS = 120
 
 
 def request_fingerprint(request) -> str:
@@ -55,29 +53,19 @@ def _render(view, request, response, args, kwargs):
 
 
 class _KeyLock:
-    """Who is executing a key right now. On PostgreSQL a transaction-scoped advisory lock: it is
+    """Who is executing a key right now: a transaction-scoped PostgreSQL advisory lock. It is
     released with the transaction, also when the worker holding it dies, so a retry never waits for a
-    timeout. Elsewhere (the SQLite demo) a cache entry with a TTL."""
+    timeout."""
 
     def __init__(self, *, token_id: int, key: str):
         digest = hashlib.sha256(f"{token_id}:{key}".encode()).digest()
         self.lock_id = int.from_bytes(digest[:8], "big", signed=True)
-        self.cache_key = f"idem-lock:{digest.hex()}"
-        self.cache_held = False
 
     def acquire(self) -> bool:
         """Call inside the transaction that stores the key."""
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [self.lock_id])
-                return bool(cursor.fetchone()[0])
-        self.cache_held = cache.add(self.cache_key, "1", timeout=LOCK_SECONDS)
-        return self.cache_held
-
-    def release(self) -> None:
-        if self.cache_held:
-            cache.delete(self.cache_key)
-            self.cache_held = False
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [self.lock_id])
+            return bool(cursor.fetchone()[0])
 
 
 def idempotent(handler):
@@ -99,36 +87,33 @@ def idempotent(handler):
 
         lock = _KeyLock(token_id=token.pk, key=key)
         try:
-            try:
-                with transaction.atomic():
-                    if not lock.acquire():
-                        record = IdempotencyRecord.objects.filter(token=token, key=key).first()
-                        if record is not None:
-                            return _replay(record, fingerprint)
-                        raise IdempotencyKeyInUse(details={"idempotency_key": key})
-                    # A twin may have committed between the first lookup and the lock.
+            with transaction.atomic():
+                if not lock.acquire():
                     record = IdempotencyRecord.objects.filter(token=token, key=key).first()
                     if record is not None:
                         return _replay(record, fingerprint)
-                    try:
-                        with transaction.atomic():
-                            response = handler(view, request, *args, **kwargs)
-                    except Exception as exc:  # the savepoint rolled back the handler's effects
-                        response = view.handle_exception(exc)
-                    response = _render(view, request, response, args, kwargs)
-                    if response.status_code < 500:
-                        IdempotencyRecord.objects.create(
-                            token=token, key=key, request_fingerprint=fingerprint,
-                            response_status=response.status_code, response_body=response.content,
-                            response_content_type=response.get("Content-Type", "application/json"))
-                    return response
-            except IntegrityError:
-                # Another process stored this key first (only possible if the lock was lost).
+                    raise IdempotencyKeyInUse(details={"idempotency_key": key})
+                # A twin may have committed between the first lookup and the lock.
                 record = IdempotencyRecord.objects.filter(token=token, key=key).first()
-                if record is None:
-                    raise
-                return _replay(record, fingerprint)
-        finally:
-            lock.release()
+                if record is not None:
+                    return _replay(record, fingerprint)
+                try:
+                    with transaction.atomic():
+                        response = handler(view, request, *args, **kwargs)
+                except Exception as exc:  # the savepoint rolled back the handler's effects
+                    response = view.handle_exception(exc)
+                response = _render(view, request, response, args, kwargs)
+                if response.status_code < 500:
+                    IdempotencyRecord.objects.create(
+                        token=token, key=key, request_fingerprint=fingerprint,
+                        response_status=response.status_code, response_body=response.content,
+                        response_content_type=response.get("Content-Type", "application/json"))
+                return response
+        except IntegrityError:
+            # Another process stored this key first (only possible if the lock was lost).
+            record = IdempotencyRecord.objects.filter(token=token, key=key).first()
+            if record is None:
+                raise
+            return _replay(record, fingerprint)
 
     return wrapper

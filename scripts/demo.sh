@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Set up and run the service with demo data: SQLite, eager Celery, no other servers needed.
+# Set up and run the service with demo data. Without DATABASE_URL it runs on the project's embedded
+# PostgreSQL (.data/pg, started on first use and reused): no database server to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export DATABASE_URL=${DATABASE_URL:-sqlite:///$(pwd)/demo.sqlite3}
 unset REDIS_URL
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo

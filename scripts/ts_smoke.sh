@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # TypeScript client smoke test, end to end and bounded in time:
-#   npm ci (skipped when node_modules matches package-lock.json) → a throwaway SQLite server on
-#   127.0.0.1:<free port> (migrate, seed_demo, an agent token for the funded demo wallet) →
+#   npm ci (skipped when node_modules matches package-lock.json) → a server on 127.0.0.1:<free port>
+#   over a fresh `ts_smoke` database in the embedded PostgreSQL (migrate, flush, seed_demo, an agent
+#   token for the funded demo wallet) →
 #   types generated from the v1 OpenAPI schema → tsc --strict → the smoke script (a session and
 #   an A2A coinflip) → server stopped. Exit status is the smoke's.
 set -euo pipefail
@@ -25,7 +26,9 @@ cleanup() {
 trap cleanup EXIT
 step() { printf '[ts-smoke %ss] %s\n' "$SECONDS" "$*"; }
 
-export DATABASE_URL="sqlite:///$TMP/smoke.sqlite3"
+# Never the caller's DATABASE_URL: the smoke empties its database first.
+unset DATABASE_URL
+export EMBEDDED_POSTGRES_DB=ts_smoke
 export DJANGO_ENV=development
 unset REDIS_URL
 
@@ -47,6 +50,7 @@ TYPES_PID=$!
 
 step "database, demo data and token"
 timeout 180 "$PY" manage.py migrate --noinput -v 0
+timeout 60 "$PY" manage.py flush --noinput
 timeout 120 "$PY" manage.py seed_demo > "$TMP/seed.log"
 TOKEN=$(timeout 60 "$PY" manage.py create_token --role agent --name ts-smoke --owner demo-agent 2>/dev/null)
 

@@ -60,8 +60,7 @@ class CasinoChannel(models.Model):
             models.CheckConstraint(condition=Q(agent_deposit__gt=0) & Q(casino_deposit__gt=0),
                                    name="casino_channel_deposits_gt_0"),
             # Conservation (agent_deposit + casino_deposit == agent_balance + casino_balance) is a CHECK
-            # added on PostgreSQL only, by migration 0004: SQLite evaluates NUMERIC arithmetic in floating
-            # point, so 0.01 + 0.1 - 0.1 != 0.01 there and the demo database would refuse exact channels.
+            # added as raw SQL by migration 0004.
             models.CheckConstraint(condition=Q(nonce__gte=0), name="casino_channel_nonce_gte_0"),
             models.CheckConstraint(condition=Q(status__in=["open", "closed"]), name="casino_channel_status_valid"),
         ]

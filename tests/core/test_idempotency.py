@@ -113,8 +113,6 @@ def test_a_dead_holder_does_not_block_the_key(client_for):
 
     from core.idempotency import _KeyLock
 
-    if connection.vendor != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's")
     client = client_for("admin")
     params = connection.get_connection_params()
     other = psycopg.connect(**{k: v for k, v in params.items() if k in {"dbname", "user", "host", "port", "password"}},

@@ -8,27 +8,19 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from fingerprint_app import services
 from fingerprint_app.models import CampaignStatus, ProbeCampaign, ProbeSample
+from tests.reliability.servers import database_url
 from wallet_app.models import LedgerEntry
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = [pytest.mark.django_db(transaction=True),
-              pytest.mark.skipif(not getattr(settings, "USING_POSTGRES", False),
-                                 reason="a second process needs the shared PostgreSQL test database")]
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _worker(campaign_id: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": _database_url(), "CELERY_TASK_ALWAYS_EAGER": "true"}
+    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "CELERY_TASK_ALWAYS_EAGER": "true"}
     env.pop("REDIS_URL", None)
     return subprocess.Popen([sys.executable, "manage.py", "run_campaign", str(campaign_id), "--quiet", "--sleep", "30"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -5,7 +5,6 @@ from django.db import connection
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="BRIN is PostgreSQL-only")
 def test_session_spin_created_at_has_a_brin_index():
     from sessions_app.models import SessionSpin
 

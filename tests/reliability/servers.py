@@ -29,15 +29,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def database_url(db: dict) -> str:
+    """A DATABASE_URL for a Django database settings dict (a socket directory goes in ?host=)."""
+    auth = quote(db.get("USER") or "postgres", safe="")
+    if db.get("PASSWORD"):
+        auth += ":" + quote(db["PASSWORD"], safe="")
+    host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+    if host.startswith("/"):
+        return f"postgres://{auth}@/{quote(db['NAME'], safe='')}?host={quote(host, safe='')}&port={port}"
+    return f"postgres://{auth}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
 def shared_database_url() -> str:
     """The URL of the database this test runs on (pytest-django's test_<name> database)."""
-    db = settings.DATABASES["default"]
-    if "postgresql" not in db["ENGINE"]:
-        pytest.skip("needs PostgreSQL: real processes share the database")
-    auth = quote(db.get("USER") or "postgres")
-    if db.get("PASSWORD"):
-        auth += ":" + quote(db["PASSWORD"])
-    return f"postgres://{auth}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+    return database_url(settings.DATABASES["default"])
 
 
 def _port_open(host: str, port: int) -> bool:

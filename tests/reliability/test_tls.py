@@ -15,15 +15,10 @@ def cert(tmp_path_factory):
     return str(out / "server.crt"), str(out / "server.key")
 
 
-def _sqlite_env(tmp_path_factory, **extra):
-    # /health needs no database; a throwaway SQLite file keeps these tests independent of Postgres.
-    return server_env(database_url=f"sqlite:///{tmp_path_factory.mktemp('db') / 'tls.sqlite3'}", **extra)
-
-
 @pytest.fixture(scope="module")
 def tls_server(cert, tmp_path_factory):
     certfile, keyfile = cert
-    server = Gunicorn(env=_sqlite_env(tmp_path_factory), workers=1, certfile=certfile, keyfile=keyfile)
+    server = Gunicorn(env=server_env(), workers=1, certfile=certfile, keyfile=keyfile)
     yield server
     server.stop()
 
@@ -31,7 +26,7 @@ def tls_server(cert, tmp_path_factory):
 @pytest.fixture(scope="module")
 def production_server(cert, tmp_path_factory):
     certfile, keyfile = cert
-    env = _sqlite_env(tmp_path_factory, DJANGO_ENV="production", SECRET_KEY="reliability-test-secret-key-0123456789abcdef",
+    env = server_env(DJANGO_ENV="production", SECRET_KEY="reliability-test-secret-key-0123456789abcdef",
                       ALLOWED_HOSTS="127.0.0.1,localhost", DEBUG="false")
     plain = Gunicorn(env=env, workers=1)
     secure = Gunicorn(env=env, workers=1, certfile=certfile, keyfile=keyfile)

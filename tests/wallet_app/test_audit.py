@@ -55,7 +55,6 @@ def test_audit_detects_a_tampered_spend_counter(busy_wallet):
     assert ledger_audit_latest().mismatches[0]["check"] == "spent_today"
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_audit_detects_a_broken_balance_after_chain(busy_wallet):
     # Simulate a row written behind the services' back (the trigger blocks UPDATE, not INSERT).
     with connection.cursor() as cursor:

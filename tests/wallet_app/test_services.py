@@ -261,7 +261,6 @@ def test_ledger_entries_cannot_be_changed_or_deleted(make_wallet):
         LedgerEntry.objects.filter(pk=entry.pk).delete()
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_database_refuses_ledger_updates_even_in_raw_sql(make_wallet):
     wallet = make_wallet(balance="10")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
@@ -269,7 +268,6 @@ def test_database_refuses_ledger_updates_even_in_raw_sql(make_wallet):
     assert LedgerEntry.objects.get(wallet=wallet).amount == 10
 
 
-@pytest.mark.skipif("connection.vendor != 'postgresql'")
 def test_database_refuses_a_negative_balance(make_wallet):
     wallet = make_wallet(balance="1")
     with pytest.raises(DatabaseError), transaction.atomic():

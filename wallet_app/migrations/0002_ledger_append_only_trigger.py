@@ -1,5 +1,5 @@
 """Postgres refuses UPDATE and DELETE on ledger rows, whoever issues them (ORM, raw SQL, a script).
-TRUNCATE (test-database flushes) is not a row operation and is unaffected. Skipped on SQLite."""
+TRUNCATE (test-database flushes) is not a row operation and is unaffected."""
 from django.db import migrations
 
 CREATE = """
@@ -17,13 +17,6 @@ DROP FUNCTION IF EXISTS wallet_ledger_append_only();
 """
 
 
-def _on_postgres(sql):
-    def run(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql, params=None)
-    return run
-
-
 class Migration(migrations.Migration):
     dependencies = [("wallet_app", "0001_initial")]
-    operations = [migrations.RunPython(_on_postgres(CREATE), _on_postgres(DROP))]
+    operations = [migrations.RunSQL([CREATE], [DROP])]

@@ -4,23 +4,15 @@ CONSTRAINT_SQL = ("ALTER TABLE casino_channels ADD CONSTRAINT casino_channel_con
                   "CHECK (agent_balance = agent_deposit + casino_deposit - casino_balance)")
 
 
-def add_on_postgres(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CONSTRAINT_SQL)
-
-
-def drop_on_postgres(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("ALTER TABLE casino_channels DROP CONSTRAINT casino_channel_conservation")
-
-
 class Migration(migrations.Migration):
-    """Keep the conservation CHECK exact: NUMERIC arithmetic is exact on PostgreSQL, floating point on
-    SQLite (the demo database), where it refused channels such as 0.01 + 0.1."""
+    """The conservation CHECK as raw SQL rather than a model constraint: it was once skipped on SQLite,
+    whose floating-point NUMERIC refused exact channels such as 0.01 + 0.1. PostgreSQL is now the
+    only database, so it always applies."""
 
     dependencies = [("casino", "0003_channel_signed")]
 
     operations = [
         migrations.RemoveConstraint(model_name="casinochannel", name="casino_channel_conservation"),
-        migrations.RunPython(add_on_postgres, drop_on_postgres),
+        migrations.RunSQL([CONSTRAINT_SQL],
+                          ["ALTER TABLE casino_channels DROP CONSTRAINT casino_channel_conservation"]),
     ]
