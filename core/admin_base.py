@@ -1,7 +1,9 @@
 from django.contrib import admin
 
+from operator_console.admin_display import ConsoleDisplayMixin
 
-class ReadOnlyModelAdmin(admin.ModelAdmin):
+
+class ReadOnlyModelAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     """For append-only tables (ledger, rounds, events, transitions, traces, audit logs): rows are written by
     services only, so the admin may show them but never add, edit or delete one."""
 

@@ -42,9 +42,13 @@ def parse_amount(value: object, *, field: str = "amount", allow_zero: bool = Fal
 
 
 def format_amount(value: Decimal) -> str:
-    """Canonical wire form: no exponent, no trailing zeros beyond the integer part."""
-    text = format(value.normalize(), "f") if value != 0 else "0"
-    return text
+    """Canonical wire form: no exponent, no trailing zeros beyond the integer part. Exact for every
+    NUMERIC(38,18) value (normalize() would round to the 28-digit default context)."""
+    if value == 0:
+        return "0"
+    with localcontext() as context:
+        context.prec = MONEY_MAX_DIGITS + 2
+        return format(value.normalize(), "f")
 
 
 QUANTUM = Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)

@@ -15,6 +15,7 @@ from fingerprint_app.exceptions import CampaignStateConflict
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
 from fingerprint_app.stats import SufficientStats
 from operator_console.admin_actions import audited, console_permission
+from operator_console.admin_display import ConsoleDisplayMixin
 from operator_console.services import admin_action_record
 
 
@@ -49,7 +50,7 @@ class CampaignAddForm(forms.ModelForm):
 
 
 @admin.register(ProbeCampaign)
-class ProbeCampaignAdmin(admin.ModelAdmin):
+class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     list_display = ("id", "engine_label", "status", "status_reason", "progress_percent", "spins_done",
                     "target_spins", "queries_used", "fees_charged", "created_at", "finished_at")
     list_filter = ("status", "engine_kind")
@@ -95,6 +96,11 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
         admin_action_record(actor=request.user, action="start_probing_campaign", objects=[campaign],
                             details={"campaigns": [campaign.pk], "target_spins": campaign.target_spins})
 
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "wallet":  # each choice names its owner
+            kwargs["queryset"] = db_field.related_model.objects.select_related("owner").order_by("pk")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     @admin.display(description="progress")
     def progress_percent(self, obj):
         return f"{obj.progress:.1%}"
@@ -137,6 +143,7 @@ class ProbeCampaignAdmin(admin.ModelAdmin):
 
 @admin.register(FingerprintProfile)
 class FingerprintProfileAdmin(ReadOnlyModelAdmin):
+    percent_fields = ("par_rtp",)
     list_display = ("id", "label", "engine_key", "version", "spins", "rtp_estimate", "par_rtp", "volatility",
                     "exact", "spins_until_exact", "updated_at")
     list_filter = ("engine_kind", "exact", "recovery_status")

@@ -8,14 +8,16 @@ from games_app.exceptions import InvalidGameDefinition
 from games_app.models import Game, GameVersion
 from games_app.services import game_load, parse_definition
 from operator_console.admin_actions import audited, console_permission
+from operator_console.admin_display import ConsoleDisplayMixin
 
 # A console-started campaign: free (no wallet) and big enough for a useful RTP estimate; other
 # sizes and a paying wallet go through the probe campaign add form.
 CONSOLE_CAMPAIGN_SPINS = 100_000
 
 
-class GameVersionInline(admin.TabularInline):
+class GameVersionInline(ConsoleDisplayMixin, admin.TabularInline):
     model = GameVersion
+    percent_fields = ("rtp",)
     fields = ("version", "content_hash", "min_bet", "max_bet", "rtp", "created_at")
     readonly_fields = fields
     extra = 0
@@ -61,8 +63,9 @@ class GameVersionForm(forms.ModelForm):
 
 
 @admin.register(GameVersion)
-class GameVersionAdmin(admin.ModelAdmin):
+class GameVersionAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     form = GameVersionForm
+    percent_fields = ("rtp",)
     list_display = ("game", "version", "rtp", "min_bet", "max_bet", "content_hash", "created_at")
     list_filter = ("game",)
     list_select_related = ("game",)

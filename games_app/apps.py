@@ -8,6 +8,7 @@ DEMO_GAMES_DIR = Path(__file__).resolve().parent / "demo_games"
 class GamesAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "games_app"
+    verbose_name = "Slot games"
 
     def seed_demo_data(self, stdout) -> None:
         import json

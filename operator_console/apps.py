@@ -12,10 +12,18 @@ def _sync_roles(sender, **kwargs) -> None:
     roles_sync(using=kwargs.get("using", "default"))
 
 
+SITE_HEADER = "Agent Royale operations"
+
+
 class OperatorConsoleConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "operator_console"
     verbose_name = "Operator console"
 
     def ready(self) -> None:
+        from django.contrib import admin
+
+        admin.site.site_header = SITE_HEADER
+        admin.site.site_title = SITE_HEADER
+        admin.site.index_title = "Operations"
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="operator_console.sync_roles")

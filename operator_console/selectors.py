@@ -12,6 +12,10 @@ from django.utils import timezone
 from operator_console.models import AdminActionLog
 
 ZERO = Decimal(0)
+# Below this many rounds a realised edge is mostly luck (one 5x win on one round reads -400%); the
+# dashboard still shows it, greyed and flagged, beside the round count. At 1,000 rounds the 95%
+# band of a typical slot (sigma about 1.5 x bet) is still about +/-9 points wide.
+EDGE_MIN_ROUNDS = 1_000
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class GameEdge:
     @property
     def realised_edge(self) -> Decimal | None:
         return (1 - self.paid / self.wagered) if self.wagered else None
+
+    @property
+    def low_sample(self) -> bool:
+        return self.rounds < EDGE_MIN_ROUNDS
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Dashboard:
     channel_audit: AdminActionLog | None
     webhook_failures: int | None          # None: the RL app has no delivery log
     recent_actions: list[AdminActionLog] = field(default_factory=list)
+    edge_min_rounds: int = EDGE_MIN_ROUNDS
 
 
 def _slot_edges() -> list[GameEdge]:

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 
 from core.admin_base import ReadOnlyModelAdmin
 from operator_console.admin_actions import audited, console_permission
+from operator_console.admin_display import ConsoleDisplayMixin
 from operator_console.services import session_abort_by
 from sessions_app.exceptions import InvalidStateTransition
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
@@ -19,7 +20,7 @@ class TransitionInline(admin.TabularInline):
 
 
 @admin.register(GameplaySession)
-class GameplaySessionAdmin(admin.ModelAdmin):
+class GameplaySessionAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     list_display = ("id", "owner", "game_version", "state", "bet", "total_spins", "total_wagered", "total_payout",
                     "created_at")
     list_filter = ("state", "game_version__game")

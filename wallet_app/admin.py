@@ -2,12 +2,13 @@ from django.contrib import admin, messages
 
 from core.admin_base import ReadOnlyModelAdmin
 from operator_console.admin_actions import audited, console_permission
+from operator_console.admin_display import ConsoleDisplayMixin
 from wallet_app import services
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
 
 
 @admin.register(Wallet)
-class WalletAdmin(admin.ModelAdmin):
+class WalletAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     list_display = ("id", "owner", "currency", "balance", "daily_limit", "spent_today", "cost_per_spin",
                     "cost_per_query", "frozen", "updated_at")
     list_filter = ("frozen", "currency")

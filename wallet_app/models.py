@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from core.money import MoneyField
+from core.money import MoneyField, format_amount
 
 
 def default_currency() -> str:
@@ -56,7 +56,8 @@ class Wallet(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"wallet {self.pk} ({self.currency}, owner {self.owner_id})"
+        # The owner by name (one query unless select_related("owner")): staff read names, not ids.
+        return f"wallet {self.pk} ({self.owner.username}, {self.currency})"
 
 
 class LedgerKind(models.TextChoices):
@@ -119,7 +120,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.amount} on wallet {self.wallet_id}"
+        return f"{self.kind} {format_amount(self.amount)} on wallet {self.wallet_id}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -5,6 +5,7 @@ from games_app.casino import services
 from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats, CasinoLottoDraw,
                                      CasinoLottoTicket, CasinoRequest, CasinoRound)
 from operator_console.admin_actions import audited, console_permission
+from operator_console.admin_display import ConsoleDisplayMixin
 
 
 @admin.register(CasinoChannel)
@@ -18,7 +19,7 @@ class CasinoChannelAdmin(ReadOnlyModelAdmin):
 
 
 @admin.register(CasinoCommit)
-class CasinoCommitAdmin(admin.ModelAdmin):
+class CasinoCommitAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     list_display = ("id", "agent_address", "game", "status", "bet_amount", "choice", "created_at", "expires_at")
     list_filter = ("status", "game")
     search_fields = ("agent_address", "commitment")

@@ -7,3 +7,4 @@ class CasinoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "games_app.casino"
     label = "casino"
+    verbose_name = "A2A casino"
