@@ -32,6 +32,7 @@ SERVER_OS_USER = "embedded_postgres"
 MAX_SOCKET_PATH = 107  # sun_path is 108 bytes on Linux (104 on macOS), including the NUL
 START_TIMEOUT_SECONDS = 60
 SERVER_OPTIONS = (
+    f"-p {PORT}",
     "-c listen_addresses=''",
     # A development and test cluster: a crash may lose the last few commits, never consistency.
     "-c synchronous_commit=off",
@@ -79,7 +80,9 @@ def _locked(cluster: Cluster):
 
 
 def _pg(program: str, *args: str, timeout: float = START_TIMEOUT_SECONDS) -> None:
-    result = subprocess.run([str(BIN / program), *args], user=_run_as_server_user(),
+    # libpq/server variables of the caller (PGPORT, PGDATA, ...) must not leak into this cluster.
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+    result = subprocess.run([str(BIN / program), *args], user=_run_as_server_user(), env=env,
                             cwd="/", capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
         raise EmbeddedPostgresError(f"{program} {' '.join(args)} failed ({result.returncode}):\n"
@@ -148,7 +151,7 @@ def _initdb(cluster: Cluster) -> None:
 def _create_database(cluster: Cluster, name: str) -> None:
     import psycopg
     from psycopg import sql
-    with psycopg.connect(**cluster.connection_params(dbname="postgres"), autocommit=True) as conn:
+    with psycopg.connect(**cluster.connection_params(dbname="postgres"), autocommit=True, connect_timeout=10) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 

@@ -32,7 +32,8 @@ def _manage(cluster: Cluster, *args: str, **extra) -> subprocess.CompletedProces
                           capture_output=True, text=True, timeout=120)
 
 
-def test_two_processes_starting_a_fresh_cluster_at_once_share_one_server(cluster):
+def test_two_processes_starting_a_fresh_cluster_at_once_share_one_server(cluster, monkeypatch):
+    monkeypatch.setenv("PGPORT", "1")  # the caller's libpq settings do not move the cluster
     code = ("import sys; from pathlib import Path; from casino_project.embedded_db.server import Cluster, ensure_running; "
             "print(ensure_running(Cluster(Path(sys.argv[1])), database='race'))")
     starters = [subprocess.Popen([sys.executable, "-c", code, str(cluster.data_dir)], cwd=ROOT, env=_env(cluster),
