@@ -4,6 +4,7 @@
 """
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
@@ -190,6 +191,10 @@ A2A_ALLOW_ANONYMOUS = env_bool("A2A_ALLOW_ANONYMOUS", not PRODUCTION)
 A2A_LOTTO_DRAW_INTERVAL_SECONDS = int(os.environ.get("A2A_LOTTO_DRAW_INTERVAL_SECONDS", str(6 * 60 * 60)))
 A2A_COMMIT_TTL_SECONDS = int(os.environ.get("A2A_COMMIT_TTL_SECONDS", "300"))
 A2A_ANONYMOUS_CHANNELS_PER_IP = int(os.environ.get("A2A_ANONYMOUS_CHANNELS_PER_IP", "20"))
+# House exposure (issue 15): casinoDeposit <= ratio x agentDeposit on every channel, and one owner's open
+# funded channels hold at most this share of the bankroll (house wallet + house money in open channels).
+A2A_MAX_CASINO_DEPOSIT_RATIO = Decimal(os.environ.get("A2A_MAX_CASINO_DEPOSIT_RATIO", "10"))
+A2A_MAX_OWNER_BANKROLL_SHARE = Decimal(os.environ.get("A2A_MAX_OWNER_BANKROLL_SHARE", "0.1"))
 HOUSE_BANKROLL_USERNAME = os.environ.get("HOUSE_BANKROLL_USERNAME", "house")
 RL_WEBHOOKS_ALLOW_PRIVATE = env_bool("RL_WEBHOOKS_ALLOW_PRIVATE", False)
 # The reference remote engine (/engines/{slug}/spin) accepts {"draws": [...]} (forced outcomes for

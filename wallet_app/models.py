@@ -72,8 +72,10 @@ class LedgerKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"
 
 
-# Entries that count against the daily limit; their amounts are negative.
-SPEND_KINDS = (LedgerKind.STAKE, LedgerKind.SPIN_FEE, LedgerKind.QUERY_FEE)
+# Entries that count against the daily limit; their amounts are negative. A channel lock counts: the
+# money is at risk in the A2A channel from the moment it is locked (issue 15), and what a close
+# releases no more undoes that spend than a payout does.
+SPEND_KINDS = (LedgerKind.STAKE, LedgerKind.SPIN_FEE, LedgerKind.QUERY_FEE, LedgerKind.CHANNEL_LOCK)
 FEE_KINDS = (LedgerKind.SPIN_FEE, LedgerKind.QUERY_FEE)
 
 

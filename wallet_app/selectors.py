@@ -144,3 +144,14 @@ def ledger_audit(*, max_reported: int = 100) -> AuditResult:
         result.add(wallet_id=wallet_id, entry_id=entry_id, check="balance_after",
                    expected=format_amount(expected), actual=format_amount(actual))
     return result
+
+
+def wallet_for_owner(*, owner, currency: str | None = None) -> Wallet | None:
+    """The owner's wallet in `currency` (default WALLET_DEFAULT_CURRENCY), or None. Not locked."""
+    currency = (currency or settings.WALLET_DEFAULT_CURRENCY).upper()
+    return Wallet.objects.filter(owner=owner, currency=currency).order_by("pk").first()
+
+
+def wallet_is_frozen(*, wallet_id: int) -> bool:
+    """Whether the wallet is frozen now (a plain read: a freeze committing later applies to later reads)."""
+    return Wallet.objects.filter(pk=wallet_id, frozen=True).exists()

@@ -215,17 +215,21 @@ def credit_payout(*, wallet_id: int, amount: Decimal, reference: str = "", reque
 
 
 def lock_for_channel(*, wallet_id: int, amount: Decimal, reference: str, request_id: str = "") -> LedgerEntry:
-    """Move `amount` out of the wallet into an A2A channel (kind channel_lock). Not daily spend:
-    it comes back on close. Locks the wallet; raises WalletNotFound, WalletFrozen, InvalidAmount,
-    InsufficientBalance."""
+    """Move `amount` out of the wallet into an A2A channel (kind channel_lock). It counts as daily
+    spend: the money is at risk from now on. Locks the wallet; raises WalletNotFound, WalletFrozen,
+    InvalidAmount, DailyLimitExceeded, InsufficientBalance."""
     with transaction.atomic():
         wallet = lock_wallet(wallet_id=wallet_id)
         _ensure_not_frozen(wallet)
         amount = _checked_amount(amount)
+        now = timezone.now()
+        spent = wallet_spend_today(wallet=wallet, now=now)
+        _ensure_within_daily_limit(wallet, spent=spent, requested=amount, now=now)
         _ensure_balance(wallet, requested=amount)
+        _record_spend(wallet, spent=spent, amount=amount, now=now)
         entry = _post(wallet, amount=-amount, kind=LedgerKind.CHANNEL_LOCK, reference=reference,
-                      request_id=request_id, now=timezone.now())
-        _save_balance(wallet)
+                      request_id=request_id, now=now)
+        _save_balance(wallet, "spent_today", "spent_day_start", "last_spend_at")
         return entry
 
 

@@ -79,6 +79,27 @@ class ChannelFundingFailed(CasinoError):
     default_message = "The channel could not be funded."
 
 
+class WalletFrozen(CasinoError):
+    code = "WALLET_FROZEN"
+    status_code = 403
+    default_message = "The wallet funding this channel is frozen: no new channel and no new wager."
+
+
+class DailyLimitExceeded(CasinoError):
+    code = "DAILY_LIMIT_EXCEEDED"
+    default_message = "agentDeposit would exceed the wallet's daily spend limit."
+
+
+class DepositRatioExceeded(CasinoError):
+    code = "DEPOSIT_RATIO_EXCEEDED"
+    default_message = "casinoDeposit exceeds the allowed multiple of agentDeposit."
+
+
+class BankrollShareExceeded(CasinoError):
+    code = "BANKROLL_SHARE_EXCEEDED"
+    default_message = "Your open channels would lock more than the allowed share of the house bankroll."
+
+
 class InvalidBet(CasinoError):
     code = "INVALID_BET"
     default_message = "betAmount must be a decimal string of at least 0.0001."

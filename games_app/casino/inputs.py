@@ -10,12 +10,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+
 from core.exceptions import InvalidAmount as CoreInvalidAmount
 from core.money import parse_amount
 from games_app.casino import rules
 from games_app.casino.addresses import normalize_address
-from games_app.casino.exceptions import (InvalidAddress, InvalidAmount, InvalidBet, InvalidParams, InvalidRequest,
-                                         UnsupportedAction)
+from games_app.casino.exceptions import (DepositRatioExceeded, InvalidAddress, InvalidAmount, InvalidBet,
+                                         InvalidParams, InvalidRequest, UnsupportedAction)
 from games_app.casino.signatures import is_signature_text
 
 ACTIONS = ("open_channel", "channel_status", "close_channel", "slots_commit", "slots_reveal", "coinflip_commit",
@@ -150,6 +152,9 @@ def parse_call(content: dict) -> CasinoCall:
     if action == "open_channel":
         params["agent_deposit"] = _deposit(raw, "agentDeposit")
         params["casino_deposit"] = _deposit(raw, "casinoDeposit", default=_amount_text(raw.get("agentDeposit")))
+        ratio = settings.A2A_MAX_CASINO_DEPOSIT_RATIO
+        if params["casino_deposit"] > params["agent_deposit"] * ratio:
+            raise DepositRatioExceeded(f"casinoDeposit may be at most {ratio} x agentDeposit.")
     elif action in ("slots_commit", "coinflip_commit"):
         params["bet"] = _bet(raw)
         if action == "coinflip_commit":

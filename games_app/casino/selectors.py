@@ -47,6 +47,20 @@ def channel_reservations(*, channel: CasinoChannel, exclude_game: str | None = N
     return Reservations(agent=agent, casino_commits=casino_commits, lotto=lotto, open_tickets=tickets)
 
 
+@dataclass(frozen=True)
+class HouseExposure:
+    """House money now in open funded channels: all of them, and the given owner's."""
+    all_channels: Decimal
+    owner_channels: Decimal
+
+
+def house_exposure(*, house_wallet_id: int, owner) -> HouseExposure:
+    totals = CasinoChannel.objects.filter(status=CasinoChannel.Status.OPEN, funded=True,
+                                          house_wallet_id=house_wallet_id).aggregate(
+        all=Sum("casino_balance"), owner=Sum("casino_balance", filter=Q(owner=owner)))
+    return HouseExposure(all_channels=totals["all"] or ZERO, owner_channels=totals["owner"] or ZERO)
+
+
 def game_stats() -> dict[str, dict]:
     rows = {row.game: row for row in CasinoGameStats.objects.all()}
     out = {}

@@ -30,10 +30,11 @@ from core.money import format_amount
 from core.request_context import get_request_id
 from games_app.casino import locks, rules, selectors
 from games_app.casino.addresses import to_checksum_address
-from games_app.casino.exceptions import (AnonymousChannelLimit, ChannelAlreadyExists, ChannelFundingFailed,
-                                         ChannelNotFound, CommitExpired, CommitNotFound, IdempotencyKeyInvalid,
-                                         IdempotencyKeyReused, InsufficientBalance, InvariantViolation,
-                                         MaxBetExceeded, PendingCommitExists)
+from games_app.casino.exceptions import (AnonymousChannelLimit, BankrollShareExceeded, ChannelAlreadyExists,
+                                         ChannelFundingFailed, ChannelNotFound, CommitExpired, CommitNotFound,
+                                         DailyLimitExceeded, IdempotencyKeyInvalid, IdempotencyKeyReused,
+                                         InsufficientBalance, InvariantViolation, MaxBetExceeded,
+                                         PendingCommitExists, WalletFrozen)
 from games_app.casino.inputs import MUTATING_ACTIONS, CasinoCall
 from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats,
                                      CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound, Game)
@@ -288,17 +289,20 @@ def _wallet_services():
     return wallet_services
 
 
-def _caller_wallet(owner):
-    from wallet_app.models import Wallet
-    return (Wallet.objects.filter(owner=owner, currency=settings.WALLET_DEFAULT_CURRENCY.upper())
-            .order_by("pk").first())
+def _wallet_selectors():
+    from wallet_app import selectors as wallet_selectors
+    return wallet_selectors
 
 
 def _fund_channel(*, channel: CasinoChannel, owner, request_id: str) -> None:
-    """Lock agentDeposit out of the caller's wallet and casinoDeposit out of the house bankroll
-    (ledger kind channel_lock). Call while holding the (new) channel row."""
+    """Lock agentDeposit out of the caller's wallet (under its controls: frozen, daily limit,
+    balance) and casinoDeposit out of the house bankroll (ledger kind channel_lock), then check the
+    owner's share of the bankroll. Call while holding the (new) channel row.
+
+    The owner's wallet lock serialises this owner's opens and the house wallet lock serialises all
+    funded opens, so the share below is computed on committed, current figures."""
     wallet_services = _wallet_services()
-    wallet = _caller_wallet(owner)
+    wallet = _wallet_selectors().wallet_for_owner(owner=owner)
     if wallet is None:
         raise InsufficientBalance(f"No {settings.WALLET_DEFAULT_CURRENCY} wallet to fund the channel from.")
     reference = f"casino-channel:{channel.pk}"
@@ -308,15 +312,36 @@ def _fund_channel(*, channel: CasinoChannel, owner, request_id: str) -> None:
     except DomainError as exc:
         if exc.code == "INSUFFICIENT_BALANCE":
             raise InsufficientBalance("The wallet balance cannot cover agentDeposit.") from None
+        if exc.code == "DAILY_LIMIT_EXCEEDED":
+            raise DailyLimitExceeded(
+                f"agentDeposit would exceed the wallet's daily spend limit of {exc.details.get('limit')} "
+                f"(spent today {exc.details.get('spent_today')}, resets {exc.details.get('resets_at')}).",
+                details=exc.details) from None
+        if exc.code == "WALLET_FROZEN":
+            raise WalletFrozen("The wallet is frozen: it cannot fund a channel.") from None
         raise ChannelFundingFailed(f"The wallet cannot fund the channel ({exc.code}).") from None
     house = wallet_services.house_wallet()
     try:
-        wallet_services.lock_for_channel(wallet_id=house.pk, amount=channel.casino_deposit, reference=reference,
-                                         request_id=request_id)
+        entry = wallet_services.lock_for_channel(wallet_id=house.pk, amount=channel.casino_deposit,
+                                                 reference=reference, request_id=request_id)
     except DomainError as exc:
         raise ChannelFundingFailed(f"The house bankroll cannot cover casinoDeposit ({exc.code}).") from None
     channel.funded, channel.agent_wallet_id, channel.house_wallet_id = True, wallet.pk, house.pk
     channel.save(update_fields=["funded", "agent_wallet_id", "house_wallet_id", "updated_at"])
+    exposure = selectors.house_exposure(house_wallet_id=house.pk, owner=owner)
+    bankroll = entry.balance_after + exposure.all_channels
+    allowed = rules.quantize_down(bankroll * settings.A2A_MAX_OWNER_BANKROLL_SHARE)
+    if exposure.owner_channels > allowed:
+        raise BankrollShareExceeded(
+            f"Your open channels would hold {_money(exposure.owner_channels)} of the house bankroll; "
+            f"the most one owner may hold is {_money(allowed)} "
+            f"({settings.A2A_MAX_OWNER_BANKROLL_SHARE} of {_money(bankroll)}).")
+
+
+def _ensure_wallet_not_frozen(channel: CasinoChannel) -> None:
+    """A funded channel takes no new wager once its wallet is frozen (reveals and close still settle)."""
+    if channel.funded and _wallet_selectors().wallet_is_frozen(wallet_id=channel.agent_wallet_id):
+        raise WalletFrozen()
 
 
 def _open_channel(ctx: _Context) -> _Result:
@@ -376,6 +401,7 @@ def _close_channel(ctx: _Context) -> _Result:
 
 def _commit(ctx: _Context, game: str) -> _Result:
     channel = _require_open(ctx)
+    _ensure_wallet_not_frozen(channel)
     bet = ctx.call.params["bet"]
     pending = locks.lock_pending_commit(channel=channel, game=game)
     if pending is not None:
@@ -482,6 +508,7 @@ def lotto_current_draw(*, now: datetime | None = None) -> CasinoLottoDraw:
 
 def _lotto_buy(ctx: _Context) -> _Result:
     channel = _require_open(ctx)
+    _ensure_wallet_not_frozen(channel)
     picked, count = ctx.call.params["picked_number"], ctx.call.params["ticket_count"]
     for _ in range(3):
         draw = locks.lock_draw(draw_id=lotto_current_draw(now=ctx.now).pk)

@@ -74,3 +74,47 @@ def assert_conserved() -> None:
         assert channel.agent_balance >= 0 and channel.casino_balance >= 0
         assert channel.rounds.count() == channel.nonce
         assert sorted(channel.rounds.values_list("nonce", flat=True)) == list(range(1, channel.nonce + 1))
+
+
+class _HttpReply:
+    def __init__(self, status_code: int, body: bytes, headers):
+        self.status_code, self.content, self.headers = status_code, body, headers
+
+    def json(self):
+        return json.loads(self.content)
+
+
+class LiveA2A(A2A):
+    """The same calls as `A2A`, over real HTTP to a live server (pytest-django `live_server`)."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        import httpx
+
+        super().__init__(client=None, token=token)
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+
+    def raw(self, body, headers: dict | None = None):
+        headers = {"content-type": "application/json", **(headers or {})}
+        if self.token:
+            headers.setdefault("Authorization", f"Bearer {self.token}")
+        data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+        response = self.http.post(URL, content=data, headers=headers)
+        self.last = _HttpReply(response.status_code, response.content, response.headers)
+        return self.last
+
+    def close(self) -> None:
+        self.http.close()
+
+
+@pytest.fixture
+def live_a2a(live_server):
+    """live_a2a(token=None) -> LiveA2A bound to the live server; closed after the test."""
+    made = []
+
+    def _make(token: str | None = None) -> LiveA2A:
+        made.append(LiveA2A(live_server.url, token=token))
+        return made[-1]
+
+    yield _make
+    for client in made:
+        client.close()

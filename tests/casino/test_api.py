@@ -50,7 +50,7 @@ def test_open_channel_accepts_params_nested_in_content_params(a2a):
 
 def test_open_channel_accepts_an_exact_json_number(a2a):
     response = a2a.raw('{"message": {"content": {"action": "open_channel", "stealthAddress": "%s", '
-                       '"agentDeposit": 0.001, "casinoDeposit": 1}}}' % ADDRESS)
+                       '"agentDeposit": 0.001, "casinoDeposit": 0.01}}}' % ADDRESS)
     assert response.status_code == 200, response.json()
     assert channel().agent_deposit == Decimal("0.001")
 
@@ -226,7 +226,8 @@ def test_coinflip_max_bet_leaves_room_for_the_pending_slots_jackpot(a2a):
     a2a.error("coinflip_commit", "MAX_BET_EXCEEDED", stealthAddress=ADDRESS, betAmount="0.1", choice="heads")
 
 
-def test_slots_commit_over_agent_balance_is_insufficient_balance(a2a):
+def test_slots_commit_over_agent_balance_is_insufficient_balance(a2a, settings):
+    settings.A2A_MAX_CASINO_DEPOSIT_RATIO = Decimal(10000)
     a2a.open(agent="0.001", casino="10")
     a2a.error("slots_commit", "INSUFFICIENT_BALANCE", stealthAddress=ADDRESS, betAmount="0.002")
 
@@ -378,7 +379,7 @@ def test_lotto_buy_refused_when_casino_cannot_cover_85x_open_tickets(a2a):
 
 
 def test_lotto_buy_over_agent_balance_is_insufficient_balance(a2a):
-    a2a.open(agent="0.001", casino="10")
+    a2a.open(agent="0.001", casino="0.01")
     a2a.error("lotto_buy", "INSUFFICIENT_BALANCE", stealthAddress=ADDRESS, pickedNumber=2, ticketCount=2)
 
 

@@ -69,9 +69,9 @@ def test_funded_open_without_a_wallet_is_insufficient_balance(make_token):
     assert CasinoChannel.objects.count() == 0
 
 
-def test_funded_open_from_a_frozen_wallet_is_channel_funding_failed(funded):
+def test_funded_open_from_a_frozen_wallet_is_wallet_frozen(funded):
     wallet_services.freeze(wallet_id=funded.wallet.pk)
-    funded.error("open_channel", "CHANNEL_FUNDING_FAILED", stealthAddress=ADDRESS, agentDeposit="1")
+    funded.error("open_channel", "WALLET_FROZEN", 403, stealthAddress=ADDRESS, agentDeposit="1")
     assert CasinoChannel.objects.count() == 0 and balances(funded) == (Decimal("5"), Decimal("100"))
 
 

@@ -112,6 +112,6 @@ def test_reopen_with_the_same_deposits_after_close_is_a_new_channel(a2a):
 
 
 def test_errors_are_not_stored(a2a):
-    a2a.open(agent="0.001")
+    a2a.open(agent="0.001", casino="0.01")
     a2a.error("lotto_buy", "INSUFFICIENT_BALANCE", stealthAddress=ADDRESS, pickedNumber=4, ticketCount=2)
     assert not CasinoRequest.objects.filter(action="lotto_buy").exists()

@@ -117,7 +117,7 @@ def test_horizontal_a2a_channel_played_through_both_instances(instances):
     token, raw = _agent("horizontal-player")
     wallet = wallet_services.wallet_create(owner=token.owner)
     wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("5"), reference="horizontal")
-    wallet_services.deposit(wallet_id=wallet_services.house_wallet().pk, amount=Decimal("5"), reference="horizontal")
+    wallet_services.deposit(wallet_id=wallet_services.house_wallet().pk, amount=Decimal("10"), reference="horizontal")
     address = "0x" + "ab" * 20
     first, second = instances
 

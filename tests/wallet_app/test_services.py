@@ -131,18 +131,23 @@ def test_credit_payout_zero_is_none_and_payouts_do_not_reduce_spend(make_wallet)
         services.charge_for_play(wallet_id=wallet.pk, stake=D("0.000000000000000001"), fee=D(0))
 
 
-def test_channel_lock_is_not_daily_spend_and_release_works_while_frozen(make_wallet):
-    wallet = make_wallet(balance="10", daily_limit=D("1"))
-    services.lock_for_channel(wallet_id=wallet.pk, amount=D(8), reference="channel:0xabc")
-    with pytest.raises(InsufficientBalance):
+def test_channel_lock_is_daily_spend_and_release_works_while_frozen(make_wallet):
+    wallet = make_wallet(balance="10", daily_limit=D("8"))
+    services.lock_for_channel(wallet_id=wallet.pk, amount=D(6), reference="channel:0xabc")
+    with pytest.raises(DailyLimitExceeded):
         services.lock_for_channel(wallet_id=wallet.pk, amount=D(3), reference="channel:0xdef")
+    services.limits_update(wallet_id=wallet.pk, daily_limit=None)
+    with pytest.raises(InsufficientBalance):
+        services.lock_for_channel(wallet_id=wallet.pk, amount=D(5), reference="channel:0xdef")
     services.freeze(wallet_id=wallet.pk)
     with pytest.raises(WalletFrozen):
         services.lock_for_channel(wallet_id=wallet.pk, amount=D(1), reference="channel:0xdef")
     assert services.release_from_channel(wallet_id=wallet.pk, amount=D(0), reference="channel:0xabc") is None
-    entry = services.release_from_channel(wallet_id=wallet.pk, amount=D("8.5"), reference="channel:0xabc")
+    entry = services.release_from_channel(wallet_id=wallet.pk, amount=D("6.5"), reference="channel:0xabc")
     assert entry.kind == "channel_release" and entry.balance_after == D("10.5")
-    assert wallet_spend_today(wallet=Wallet.objects.get(pk=wallet.pk)) == 0
+    # A release gives back money, not spend: the day's spend stays what was locked.
+    assert wallet_spend_today(wallet=Wallet.objects.get(pk=wallet.pk)) == D(6)
+    assert ledger_audit().ok
 
 
 @pytest.mark.parametrize("call", [
