@@ -16,6 +16,7 @@ from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCamp
 from fingerprint_app.stats import SufficientStats
 from operator_console.admin_actions import audited, console_permission
 from operator_console.admin_display import ConsoleDisplayMixin
+from operator_console.formatting import percent_text
 from operator_console.services import admin_action_record
 
 
@@ -24,10 +25,13 @@ def _pretty(data) -> str:
 
 
 def _figure(title: str, svg: str) -> str:
-    # The SVG comes from matplotlib with our own numbers and labels; symbol names are escaped by
-    # matplotlib's SVG writer, so it is safe to inline.
+    # The SVG is built by fingerprint_app.charts from numbers and escaped labels, so it is safe to inline.
     return format_html("<figure style='margin:0 0 1em'><figcaption><b>{}</b></figcaption>{}</figure>",
                        title, mark_safe(svg))  # noqa: S308
+
+
+RECOVERY_TEXT = {"": "not tried yet", "partial": "not yet (partial model)",
+                 "insufficient": "not yet (too few spins)", "error": "recovery failed (see notes)"}
 
 
 class CampaignAddForm(forms.ModelForm):
@@ -51,14 +55,14 @@ class CampaignAddForm(forms.ModelForm):
 
 @admin.register(ProbeCampaign)
 class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
-    list_display = ("id", "engine_label", "status", "status_reason", "progress_percent", "spins_done",
+    list_display = ("id", "engine_label", "status_shown", "status_reason", "exact_model", "progress_percent", "spins_done",
                     "target_spins", "queries_used", "fees_charged", "created_at", "finished_at")
     list_filter = ("status", "engine_kind")
     search_fields = ("=id", "game_version__game__slug", "remote_url", "seed")
     list_select_related = ("game_version__game", "profile", "wallet")
     actions = ["resume_campaigns"]
     readonly_fields = ("engine_kind", "game_version", "remote_url", "profile_link", "target_spins", "query_budget",
-                       "chunk_size", "seed", "stop_when_exact", "wallet", "cost_per_query", "status", "status_reason", "error",
+                       "chunk_size", "seed", "stop_when_exact", "wallet", "cost_per_query", "status_shown", "status_reason", "exact_model", "error",
                        "spins_done", "progress_percent", "queries_used", "targeted_spins", "spins_until_exact",
                        "fees_charged", "chunks_done",
                        "sample_spins", "created_by", "request_id", "created_at", "started_at", "finished_at",
@@ -100,6 +104,22 @@ class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
         if db_field.name == "wallet":  # each choice names its owner
             kwargs["queryset"] = db_field.related_model.objects.select_related("owner").order_by("pk")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj):
+        # "Completed" alone undersells a campaign whose profile became exact on its last chunk
+        # (or that kept going with stop_when_exact off): say so.
+        label = obj.get_status_display()
+        if obj.status == CampaignStatus.COMPLETED and obj.profile.exact:
+            return f"{label} · exact"
+        return label
+
+    @admin.display(description="exact model")
+    def exact_model(self, obj):
+        profile = obj.profile
+        if profile.exact:
+            return f"exact, after {profile.spins_until_exact_summary()} spins"
+        return RECOVERY_TEXT.get(profile.recovery_status, profile.recovery_status or "not tried yet")
 
     @admin.display(description="progress")
     def progress_percent(self, obj):
@@ -170,7 +190,8 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="RTP estimate")
     def rtp_estimate(self, obj):
-        return (obj.signature or {}).get("rtp", {}).get("estimate")
+        estimate = (obj.signature or {}).get("rtp", {}).get("estimate")
+        return "-" if estimate is None else f"{float(estimate):.2%}"
 
     @admin.display(description="volatility")
     def volatility(self, obj):
@@ -184,10 +205,14 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     def rtp_summary(self, obj):
         signature = obj.signature or {}
         rtp = signature.get("rtp") or {}
+        estimate = rtp.get("estimate")
         rows = [("spins observed", f"{obj.spins:,}"),
-                ("RTP estimate", rtp.get("estimate", "-")),
-                ("95% interval", " – ".join(f"{x:.6f}" for x in rtp.get("ci95", [])) or "-"),
-                ("exact PAR RTP (local engine)", "-" if obj.par_rtp is None else str(obj.par_rtp)),
+                ("RTP estimate", f"{float(estimate):.4%}" if estimate is not None else "-"),
+                ("95% interval", " – ".join(f"{float(x):.4%}" for x in rtp.get("ci95", [])) or "-"),
+                ("exact PAR RTP (local engine)",
+                 "-" if obj.par_rtp is None else f"{percent_text(obj.par_rtp, places=4)} ({obj.par_rtp})"),
+                ("exact model", f"exact, after {obj.spins_until_exact_summary()} spins" if obj.exact
+                 else RECOVERY_TEXT.get(obj.recovery_status, obj.recovery_status)),
                 ("hit frequency", str((signature.get("hit_frequency") or {}).get("estimate", "-"))),
                 ("σ per unit bet / volatility", f"{signature.get('std_dev', '-')} / {signature.get('volatility', '-')}"),
                 ("max observed win", str(signature.get("max_win", "-")))]
