@@ -195,6 +195,8 @@ A2A_ANONYMOUS_CHANNELS_PER_IP = int(os.environ.get("A2A_ANONYMOUS_CHANNELS_PER_I
 # funded channels hold at most this share of the bankroll (house wallet + house money in open channels).
 A2A_MAX_CASINO_DEPOSIT_RATIO = Decimal(os.environ.get("A2A_MAX_CASINO_DEPOSIT_RATIO", "10"))
 A2A_MAX_OWNER_BANKROLL_SHARE = Decimal(os.environ.get("A2A_MAX_OWNER_BANKROLL_SHARE", "0.1"))
+# A signed open_channel's signedAt (ms) must be this close to the server clock (issue 15 item 6).
+A2A_SIGNATURE_MAX_SKEW_SECONDS = int(os.environ.get("A2A_SIGNATURE_MAX_SKEW_SECONDS", "300"))
 HOUSE_BANKROLL_USERNAME = os.environ.get("HOUSE_BANKROLL_USERNAME", "house")
 RL_WEBHOOKS_ALLOW_PRIVATE = env_bool("RL_WEBHOOKS_ALLOW_PRIVATE", False)
 # The reference remote engine (/engines/{slug}/spin) accepts {"draws": [...]} (forced outcomes for

@@ -27,6 +27,7 @@ MUTATING_ACTIONS = frozenset({"open_channel", "close_channel", "slots_commit", "
 ADDRESS_ACTIONS = MUTATING_ACTIONS | {"channel_status"}
 MAX_BODY_BYTES = 64 * 1024
 _SEED = re.compile(r"^[\x21-\x7e]{1,128}$")
+MAX_SIGNED_AT = 10 ** 15  # ms since the epoch; year 33658
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,17 @@ def _amount(raw: dict, name: str, *, error=InvalidAmount, default: Any = None) -
         raise error(exc.message) from None
 
 
+_ASCII_DIGITS = re.compile(r"^[0-9]{1,18}$")
+
+
 def _integer(raw: dict, name: str, *, low: int, high: int, default: int | None = None) -> int:
+    """An integer sent as a JSON integer, an integral JSON number or a string of ASCII digits.
+    (`str.isdigit` is not the test: it accepts "²" and other digits `int()` refuses.)"""
     value = raw.get(name, default)
-    if isinstance(value, str) and value.isdigit() and len(value) <= 6:
+    if isinstance(value, str) and _ASCII_DIGITS.match(value):
         value = int(value)
-    if isinstance(value, Decimal) and value == value.to_integral_value() and abs(value) < 10 ** 6:
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value() \
+            and abs(value) <= high:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidParams(f"{name} must be an integer from {low} to {high}.")
@@ -155,6 +162,8 @@ def parse_call(content: dict) -> CasinoCall:
         ratio = settings.A2A_MAX_CASINO_DEPOSIT_RATIO
         if params["casino_deposit"] > params["agent_deposit"] * ratio:
             raise DepositRatioExceeded(f"casinoDeposit may be at most {ratio} x agentDeposit.")
+        if "signature" in params:
+            params["signed_at"] = _integer(raw, "signedAt", low=1, high=MAX_SIGNED_AT)
     elif action in ("slots_commit", "coinflip_commit"):
         params["bet"] = _bet(raw)
         if action == "coinflip_commit":

@@ -4,9 +4,13 @@
 2. wallets (the agent's, then the house's) — taken inside wallet_app's services,
 3. the rest (commit, lotto draw, ticket, stats rows).
 
+A signed open takes an advisory lock on its address between 1 and 2.
+
 `of=("self",)` keeps joined rows unlocked. The lotto draw is locked FOR NO KEY UPDATE so that
 ticket inserts (which take FOR KEY SHARE through their foreign key) never wait on it.
 """
+from django.db import connection
+
 from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoLottoDraw, CasinoLottoTicket
 
 
@@ -34,3 +38,10 @@ def lock_draw(*, draw_id: int, skip_locked: bool = False) -> CasinoLottoDraw | N
 def lock_ticket(*, ticket_id: int) -> CasinoLottoTicket:
     """Call while holding the ticket's channel lock."""
     return CasinoLottoTicket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
+
+
+def lock_signed_open(*, agent_address: str) -> None:
+    """Serialise signed opens of one address across namespaces (until the transaction ends), so the
+    same open signature cannot win twice in two namespaces at once."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"casino-signed-open:{agent_address}"])

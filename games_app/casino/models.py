@@ -43,6 +43,8 @@ class CasinoChannel(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     close_signature = models.CharField(max_length=128, blank=True, default="")
     signed = models.BooleanField(default=False, help_text="Opened with an EIP-191 signature: every write must be signed")
+    open_signed_at = models.BigIntegerField(null=True, blank=True,
+                                            help_text="signedAt (ms) of a signed open; later ones must exceed it")
     request_id = models.CharField(max_length=128, blank=True, default="")
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
@@ -51,7 +53,9 @@ class CasinoChannel(models.Model):
     class Meta:
         db_table = "casino_channels"
         ordering = ["-opened_at"]
-        indexes = [models.Index(fields=["scope", "agent_address", "-opened_at"], name="casino_chan_scope_addr")]
+        indexes = [models.Index(fields=["scope", "agent_address", "-opened_at"], name="casino_chan_scope_addr"),
+                   models.Index(fields=["agent_address", "-open_signed_at"], name="casino_chan_addr_signed",
+                                condition=Q(open_signed_at__isnull=False))]
         constraints = [
             models.UniqueConstraint(fields=["scope", "agent_address"], condition=Q(status="open"),
                                     name="casino_one_open_channel_per_agent"),

@@ -19,6 +19,12 @@ def channel_latest(*, scope: str, agent_address: str) -> CasinoChannel | None:
             or channels.order_by("-opened_at", "-pk").first())
 
 
+def latest_open_signed_at(*, agent_address: str) -> int | None:
+    """The newest signedAt of a signed open of this address, in any namespace."""
+    return (CasinoChannel.objects.filter(agent_address=agent_address, open_signed_at__isnull=False)
+            .order_by("-open_signed_at").values_list("open_signed_at", flat=True).first())
+
+
 @dataclass(frozen=True)
 class Reservations:
     """Money a channel has promised but not yet moved: pending bets (agent side), the largest net

@@ -33,7 +33,7 @@ from games_app.casino.addresses import to_checksum_address
 from games_app.casino.exceptions import (AnonymousChannelLimit, BankrollShareExceeded, ChannelAlreadyExists,
                                          ChannelFundingFailed, ChannelNotFound, CommitExpired, CommitNotFound,
                                          DailyLimitExceeded, IdempotencyKeyInvalid, IdempotencyKeyReused,
-                                         InsufficientBalance, InvariantViolation, MaxBetExceeded,
+                                         InsufficientBalance, InvalidSignature, InvariantViolation, MaxBetExceeded,
                                          PendingCommitExists, WalletFrozen)
 from games_app.casino.inputs import MUTATING_ACTIONS, CasinoCall
 from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats,
@@ -140,9 +140,6 @@ def _execute_once(*, call: CasinoCall, caller: Caller, header_key: str | None) -
         if not keys:  # nothing to replay and nothing the action could act on
             raise ChannelNotFound()
         old_nonce = channel.nonce if channel is not None else 0
-        if channel is not None and channel.signed:
-            verify_signature(message=action_message(call.action, call.address, channel.nonce),
-                             signature=call.params.get("signature"), address=call.address, required=True)
         result = ACTIONS[call.action](ctx)
         if isinstance(result, _Deferred):
             deferred = result
@@ -249,6 +246,38 @@ def _require_open(ctx: _Context) -> CasinoChannel:
     return ctx.channel
 
 
+def _authorize(ctx: _Context, channel: CasinoChannel, *parameters: object) -> None:
+    """On a signed channel, the write must carry the key's signature of this channel, nonce, action and
+    every money-moving parameter. Call before the action writes anything."""
+    if channel.signed:
+        message = action_message(action=ctx.call.action, address=channel.agent_address, channel_id=channel.pk,
+                                 nonce=channel.nonce, parameters=parameters)
+        verify_signature(message=message, signature=ctx.call.params.get("signature"), address=channel.agent_address,
+                         required=True)
+
+
+def _verify_open_signature(ctx: _Context) -> bool:
+    """A signed open: the key's signature over the deposits and a fresh signedAt later than that of every
+    earlier signed channel of the address (any namespace), so one open signature opens one channel."""
+    params, address = ctx.call.params, ctx.call.address
+    if params.get("signature") is None:
+        return False
+    signed_at = params["signed_at"]
+    skew_ms = settings.A2A_SIGNATURE_MAX_SKEW_SECONDS * 1000
+    now_ms = int(ctx.now.timestamp() * 1000)
+    message = open_message(address=address, agent_deposit=params["agent_deposit"],
+                           casino_deposit=params["casino_deposit"], signed_at=signed_at)
+    verify_signature(message=message, signature=params["signature"], address=address, required=True)
+    if abs(now_ms - signed_at) > skew_ms:
+        raise InvalidSignature(f"signedAt must be within {settings.A2A_SIGNATURE_MAX_SKEW_SECONDS} s of the server "
+                               f"clock ({now_ms} ms now).")
+    locks.lock_signed_open(agent_address=address)
+    latest = selectors.latest_open_signed_at(agent_address=address)
+    if latest is not None and signed_at <= latest:
+        raise InvalidSignature("This open signature was already used: sign a new open with a later signedAt.")
+    return True
+
+
 def _expire_commit(*, commit: CasinoCommit, now: datetime, reason: str) -> None:
     commit.status = CasinoCommit.Status.EXPIRED
     commit.resolved_at = now
@@ -267,6 +296,7 @@ def close_signature(*, channel: CasinoChannel) -> str:
 
 def channel_content(channel: CasinoChannel) -> dict:
     return {
+        "channelId": channel.pk,
         "status": channel.status,
         "stealthAddress": to_checksum_address(channel.agent_address),
         "agentBalance": _money(channel.agent_balance),
@@ -353,10 +383,10 @@ def _open_channel(ctx: _Context) -> _Result:
                                                     client_ip=caller.client_ip).count()
         if open_from_ip >= settings.A2A_ANONYMOUS_CHANNELS_PER_IP:
             raise AnonymousChannelLimit()
-    signed = verify_signature(message=open_message(ctx.call.address), signature=params.get("signature"),
-                              address=ctx.call.address, required=False)
+    signed = _verify_open_signature(ctx)
     channel = CasinoChannel.objects.create(
         scope=caller.scope, agent_address=ctx.call.address, owner=caller.owner, signed=signed,
+        open_signed_at=params["signed_at"] if signed else None,
         agent_deposit=params["agent_deposit"], casino_deposit=params["casino_deposit"],
         agent_balance=params["agent_deposit"], casino_balance=params["casino_deposit"],
         client_ip=caller.client_ip, request_id=ctx.request_id, opened_at=ctx.now)
@@ -371,6 +401,7 @@ def _open_channel(ctx: _Context) -> _Result:
 
 def _close_channel(ctx: _Context) -> _Result:
     channel = _require_open(ctx)
+    _authorize(ctx, channel)
     for commit in CasinoCommit.objects.select_for_update(of=("self",)).filter(
             channel=channel, status=CasinoCommit.Status.PENDING).order_by("pk"):
         _expire_commit(commit=commit, now=ctx.now, reason="channel_closed")
@@ -401,8 +432,9 @@ def _close_channel(ctx: _Context) -> _Result:
 
 def _commit(ctx: _Context, game: str) -> _Result:
     channel = _require_open(ctx)
-    _ensure_wallet_not_frozen(channel)
     bet = ctx.call.params["bet"]
+    _authorize(ctx, channel, _money(bet), *([ctx.call.params["choice"]] if game == Game.COINFLIP else []))
+    _ensure_wallet_not_frozen(channel)
     pending = locks.lock_pending_commit(channel=channel, game=game)
     if pending is not None:
         if pending.expires_at > ctx.now:
@@ -437,6 +469,7 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
         if latest is not None and latest.status == CasinoCommit.Status.EXPIRED:
             raise CommitExpired()
         raise CommitNotFound()
+    _authorize(ctx, channel, commit.commitment, agent_seed)
     if ctx.now >= commit.expires_at:
         _expire_commit(commit=commit, now=ctx.now, reason="timeout")
         return _Deferred(CommitExpired())
@@ -508,8 +541,9 @@ def lotto_current_draw(*, now: datetime | None = None) -> CasinoLottoDraw:
 
 def _lotto_buy(ctx: _Context) -> _Result:
     channel = _require_open(ctx)
-    _ensure_wallet_not_frozen(channel)
     picked, count = ctx.call.params["picked_number"], ctx.call.params["ticket_count"]
+    _authorize(ctx, channel, picked, count)
+    _ensure_wallet_not_frozen(channel)
     for _ in range(3):
         draw = locks.lock_draw(draw_id=lotto_current_draw(now=ctx.now).pk)
         if draw is not None and draw.status == CasinoLottoDraw.Status.OPEN:

@@ -162,7 +162,8 @@ def test_one_owner_cannot_lock_more_than_its_share_of_the_bankroll(player, setti
     assert not errors, errors
     outcomes = Counter(reply.get("code", "ok") for _, reply in replies)
     assert outcomes == {"ok": 10, "BANKROLL_SHARE_EXCEEDED": 6}, outcomes
-    locked = sum(CasinoChannel.objects.filter(owner=attacker.owner, status="open").values_list("casino_balance", flat=True))
+    locked = sum(CasinoChannel.objects.filter(owner=attacker.owner, status="open")
+                 .values_list("casino_balance", flat=True))
     assert locked == 10
     assert _balance(wallet_services.house_wallet()) == 90
     assert _balance(attacker.wallet) == 9
