@@ -101,12 +101,14 @@ if DATABASE_URL:
     if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         raise ImproperlyConfigured("DATABASE_URL must be a PostgreSQL URL (postgres://...); unset it to use "
                                    "the embedded PostgreSQL")
-    DATABASES["default"]["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    DATABASES["default"]["ENGINE"] = "core.postgresql"  # django_prometheus' backend, health check only when idle
 else:
     DATABASES = {"default": {"ENGINE": "casino_project.embedded_db", "HOST": str(EMBEDDED_POSTGRES_DIR), "PORT": "5432",
                              "NAME": os.environ.get("EMBEDDED_POSTGRES_DB", "agent_royale"), "USER": "postgres",
                              "PASSWORD": "", "CONN_MAX_AGE": DB_CONN_MAX_AGE}}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# ... and only on a connection idle longer than this: a busy one skips the per-request SELECT 1 (core/postgresql).
+DB_HEALTH_CHECK_IDLE_SECONDS = float(os.environ.get("DB_HEALTH_CHECK_IDLE_SECONDS", "5"))
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:

@@ -47,5 +47,13 @@ def definition_for(*, version: GameVersion) -> GameDefinition:
     return _definition(version.pk, version.content_hash)
 
 
+@lru_cache(maxsize=256)
+def _engine(version_id: int, content_hash: str) -> LocalSlotEngine:
+    return LocalSlotEngine(_definition(version_id, content_hash))
+
+
 def engine_for(*, version: GameVersion) -> LocalSlotEngine:
-    return LocalSlotEngine(definition_for(version=version))
+    """The version's engine, built once per process: a version never changes (a new definition is a new
+    version, and the content hash is part of the key), and an engine keeps no state between spins.
+    Needs only `pk` and `content_hash` loaded on `version`."""
+    return _engine(version.pk, version.content_hash)

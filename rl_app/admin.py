@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from core.admin_base import ReadOnlyModelAdmin
 from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookHook
+from rl_app.services import webhook_hook_set_active
 
 
 @admin.register(ExperienceStep)
@@ -41,6 +42,20 @@ class WebhookHookAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, so the owner's sessions learn whether any hook is still active.
+        webhook_hook_set_active(hook=obj, active=obj.active)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        webhook_hook_set_active(hook=obj, active=False)
+
+    def delete_queryset(self, request, queryset):
+        hooks = list(queryset)
+        super().delete_queryset(request, queryset)
+        for hook in hooks:
+            webhook_hook_set_active(hook=hook, active=False)
 
 
 @admin.register(WebhookDelivery)

@@ -5,6 +5,3 @@ class RlAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "rl_app"
     verbose_name = "RL traces and webhooks"
-
-    def ready(self) -> None:
-        from rl_app import signals  # noqa: F401  (connects the step → webhook receiver)

@@ -9,9 +9,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from core.db import WriteBatch
 from core.exceptions import ValidationFailed
 from core.request_context import get_request_id
 from rl_app import metrics
@@ -19,19 +20,32 @@ from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed, WebhookNot
 from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookEvent,
                            WebhookHook)
 from rl_app.selectors import webhook_hook_get, webhook_hook_list
+from rl_app.step_webhooks import schedule_step_webhooks
 from rl_app.webhooks import encode_body, post_signed, webhook_url_check
 from sessions_app.selectors import session_get
 
 
 def experience_step_record(*, session, index: int, observation: dict, action: dict, reward: float,
                            next_observation: dict, terminated: bool, truncated: bool, info: dict[str, Any],
-                           policy_id: str = "", policy_version: str = "") -> ExperienceStep:
+                           policy_id: str = "", policy_version: str = "",
+                           writes: WriteBatch | None = None) -> ExperienceStep:
     """Append one step of the session's episode. Call inside the action's transaction (session row locked),
-    so the step commits or rolls back with the action; (session, index) is unique."""
-    return ExperienceStep.objects.create(
+    so the step commits or rolls back with the action; (session, index) is unique. With `writes` the row
+    is queued there (written with the action's other rows, no pk back), else inserted now.
+
+    If the session says its owner has webhooks, the step's deliveries are created after commit; a step
+    rolled back with its action never delivers."""
+    step = ExperienceStep(
         session=session, index=index, observation=observation, action=action, reward=reward,
         next_observation=next_observation, terminated=terminated, truncated=truncated, info=info,
         policy_id=policy_id[:100], policy_version=policy_version[:100], request_id=get_request_id())
+    if writes is None:
+        step.save()
+    else:
+        writes.insert(step)
+    if session.owner_has_hooks:
+        schedule_step_webhooks(session_id=session.pk, index=index, owner_id=session.owner_id)
+    return step
 
 
 # --- policy feedback -----------------------------------------------------------------------------
@@ -96,12 +110,43 @@ def webhook_hook_create(*, token, url: str, events: list[str], reward_threshold:
     webhook_url_check(url)
     secret = secrets.token_hex(32)
     with transaction.atomic():
-        get_user_model().objects.select_for_update().filter(pk=token.owner_id).first()
+        _lock_owner(token.owner_id)
         if WebhookHook.objects.filter(owner_id=token.owner_id, active=True).count() >= MAX_ACTIVE_HOOKS_PER_OWNER:
             raise TooManyWebhooks(details={"max": MAX_ACTIVE_HOOKS_PER_OWNER})
         hook = WebhookHook.objects.create(owner_id=token.owner_id, url=url, events=events,
                                           reward_threshold=reward_threshold, description=description, secret=secret)
+        _owner_sessions_flag(owner_id=token.owner_id, has_hooks=True)
     return hook, secret
+
+
+def _lock_owner(owner_id: int) -> None:
+    """Serialize hook changes of one owner (the cap, the sessions' owner_has_hooks flag) on the owner's row."""
+    get_user_model().objects.select_for_update().filter(pk=owner_id).first()
+
+
+def _owner_sessions_flag(*, owner_id: int, has_hooks: bool) -> None:
+    from sessions_app.services import sessions_owner_hooks_set  # sessions_app.services imports this module
+
+    sessions_owner_hooks_set(owner_id=owner_id, has_hooks=has_hooks)
+
+
+def webhook_owner_has_hooks_locked(*, owner_id: int) -> bool:
+    """Whether the owner has an active hook, read under a lock on the owner's row that hook changes wait for
+    (call inside atomic()): a session created in the same transaction then carries the right flag even when a
+    hook is created at the same moment — that hook's change waits for this transaction and then flags it."""
+    get_user_model().objects.select_for_update(no_key=True).filter(pk=owner_id).first()
+    return WebhookHook.objects.filter(owner_id=owner_id, active=True).exists()
+
+
+def webhook_hook_set_active(*, hook: WebhookHook, active: bool) -> WebhookHook:
+    """(De)activate a hook and keep the owner's sessions' owner_has_hooks flag true iff an active hook remains."""
+    with transaction.atomic():
+        _lock_owner(hook.owner_id)
+        WebhookHook.objects.filter(pk=hook.pk).update(active=active)
+        hook.active = active
+        _owner_sessions_flag(owner_id=hook.owner_id,
+                             has_hooks=WebhookHook.objects.filter(owner_id=hook.owner_id, active=True).exists())
+    return hook
 
 
 MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600
@@ -137,10 +182,7 @@ def webhook_secret_rotate(*, token, hook_id: int, grace_seconds: int = 0) -> tup
 
 def webhook_hook_deactivate(*, token, hook_id: int) -> WebhookHook:
     """Stop deliveries to a hook (kept for its delivery log). Agents: own hooks only, else WebhookNotFound."""
-    hook = webhook_hook_get(hook_id=hook_id, token=token)
-    WebhookHook.objects.filter(pk=hook.pk).update(active=False)
-    hook.active = False
-    return hook
+    return webhook_hook_set_active(hook=webhook_hook_get(hook_id=hook_id, token=token), active=False)
 
 
 def _step_payload(step: ExperienceStep) -> dict:
@@ -169,27 +211,34 @@ def _events_for_step(hook: WebhookHook, step: ExperienceStep, episode_return: Ca
     return events
 
 
-def webhook_deliveries_create_for_steps(*, steps: list[tuple[int, int]]) -> list[WebhookDelivery]:
-    """Deliveries for committed (step id, owner id) pairs: one query finds which owners have active hooks."""
-    owners = set(WebhookHook.objects.filter(owner_id__in={owner for _, owner in steps}, active=True)
-                 .values_list("owner_id", flat=True).distinct())
+def webhook_deliveries_create_for_steps(*, steps: list[tuple[int, int, int]]) -> list[WebhookDelivery]:
+    """Deliveries for committed steps given as (session id, step index, owner id): one query for the owners'
+    active hooks, one for the steps that have any. Call after the steps committed."""
+    hooks_by_owner: dict[int, list[WebhookHook]] = {}
+    for hook in WebhookHook.objects.filter(owner_id__in={owner for _, _, owner in steps}, active=True).order_by("pk"):
+        hooks_by_owner.setdefault(hook.owner_id, []).append(hook)
+    wanted = [(session_id, index, owner_id) for session_id, index, owner_id in steps if owner_id in hooks_by_owner]
+    if not wanted:
+        return []
+    by_session: dict[int, list[int]] = {}
+    for session_id, index, _ in wanted:
+        by_session.setdefault(session_id, []).append(index)
+    condition = Q()
+    for session_id, indexes in by_session.items():
+        condition |= Q(session_id=session_id, index__in=indexes)
+    found = {(step.session_id, step.index): step
+             for step in ExperienceStep.objects.select_related("session__game_version__game").filter(condition)}
     deliveries: list[WebhookDelivery] = []
-    for step_id, owner_id in steps:
-        if owner_id in owners:
-            deliveries += webhook_deliveries_create_for_step(step_id=step_id, owner_id=owner_id)
+    for session_id, index, owner_id in wanted:
+        step = found.get((session_id, index))
+        if step is not None:
+            deliveries += _deliveries_for_step(step, hooks_by_owner[owner_id])
     return deliveries
 
 
-def webhook_deliveries_create_for_step(*, step_id: int, owner_id: int) -> list[WebhookDelivery]:
-    """Create one pending delivery per (active hook of the episode's owner, matching event) and enqueue each
-    after commit. `reward_threshold` fires on each step whose reward lifts the episode return from below the
-    threshold to it or above. Call after the step committed; for an owner without hooks it costs one query."""
-    hooks = list(WebhookHook.objects.filter(owner_id=owner_id, active=True).order_by("pk"))
-    if not hooks:
-        return []
-    step = ExperienceStep.objects.select_related("session__game_version__game").filter(pk=step_id).first()
-    if step is None:
-        return []
+def _deliveries_for_step(step: ExperienceStep, hooks: list[WebhookHook]) -> list[WebhookDelivery]:
+    """One pending delivery per (hook, matching event), each enqueued after commit. `reward_threshold` fires
+    on each step whose reward lifts the episode return from below the threshold to it or above."""
     cached: list[float] = []
 
     def episode_return() -> float:

@@ -1,13 +1,32 @@
-"""Row locks of sessions. Lock order everywhere: session, then wallet (taken by wallet_app), then the rest."""
+"""Row locks of sessions. Lock order everywhere: session, then wallet, then the rest.
+
+A gameplay action locks its session and the session's wallet in ONE statement,
+`SELECT ... FROM session JOIN wallet ... FOR UPDATE OF session, wallet`: PostgreSQL takes the row
+locks in the order of the OF list, session first, so the documented order holds. Paths that lock a
+wallet without a session (deposits, withdrawals, A2A channels, probing campaigns) never lock a session
+afterwards, so no cycle — and no deadlock — can form between the two orders.
+"""
 from sessions_app.exceptions import SessionNotFound
 from sessions_app.models import GameplaySession
 
+# What an action reads: the session row without its summary and timestamps, the wallet row's money
+# columns, and of the game version only its bet limits and the identity of its (cached) engine.
+ACTION_FIELDS = (
+    "owner_id", "game_version_id", "wallet_id", "state", "bet", "budget", "max_spins", "reward_function",
+    "server_seed", "server_seed_hash", "client_seed", "nonce", "probes", "steps", "total_spins", "total_wagered",
+    "total_fees", "total_payout", "total_reward", "last_multiplier", "last_payout", "end_reason", "owner_has_hooks",
+    "game_version__content_hash", "game_version__min_bet", "game_version__max_bet", "game_version__game_id",
+    "game_version__game__slug",
+    "wallet__owner_id", "wallet__balance", "wallet__daily_limit", "wallet__cost_per_spin", "wallet__cost_per_query",
+    "wallet__frozen", "wallet__spent_today", "wallet__spent_day_start", "wallet__last_spend_at",
+)
+
 
 def lock_session(*, session_id: int, token) -> GameplaySession:
-    """Lock and return the session, which must be the caller's own (staff: any). Call inside atomic().
-
-    `of=("self",)` keeps the joined game and wallet rows unlocked: the wallet is locked later, in order."""
-    queryset = GameplaySession.objects.select_for_update(of=("self",)).select_related("game_version__game", "wallet")
+    """Lock the session (which must be the caller's own; staff: any) and its wallet, in that order, in one
+    statement; `session.wallet` is the locked wallet for wallet_app's `*_locked` services. Call inside atomic()."""
+    queryset = (GameplaySession.objects.select_related("game_version__game", "wallet").only(*ACTION_FIELDS)
+                .select_for_update(of=("self", "wallet")))
     if not token.has_role("operator"):
         queryset = queryset.filter(owner_id=token.owner_id)
     session = queryset.filter(pk=session_id).first()

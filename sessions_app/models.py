@@ -38,6 +38,9 @@ class GameplaySession(models.Model):
     last_multiplier = models.CharField(max_length=64, null=True, blank=True)
     last_payout = MoneyField(null=True, blank=True)
     end_reason = models.CharField(max_length=32, blank=True, default="")
+    # True while the owner has an active RL webhook: only then does a committed step look hooks up.
+    # Kept by rl_app's hook services (under the owner's row lock) on every open session of the owner.
+    owner_has_hooks = models.BooleanField(default=False)
     summary = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

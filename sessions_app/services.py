@@ -1,6 +1,8 @@
-"""Writes of gameplay sessions. Every action runs in one transaction holding the session row lock
-(then the wallet's, via wallet_app services), so concurrent actions on a session serialize and
-spin nonces stay gap-free."""
+"""Writes of gameplay sessions. Every action runs in one transaction holding the session row lock and
+the wallet's (taken together, session first: sessions_app.locks), so concurrent actions on a session
+serialize and spin nonces stay gap-free. An action's rows (ledger, spin, step, transition) and the new
+wallet and session state are queued on a WriteBatch and written in one statement before commit; a v2
+batch of N actions writes them all in that one statement too."""
 import secrets
 from decimal import Decimal
 from typing import Any
@@ -8,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core.db import WriteBatch, changed_fields, loaded_values
 from core.exceptions import DomainError, ValidationFailed
 from core.money import format_amount, multiply_money, parse_amount
 from core.request_context import get_request_id
@@ -15,7 +18,7 @@ from core.rng import FairRNG, generate_server_seed, hash_server_seed
 from games_app.selectors import engine_for, game_latest_version
 from rl_app.observations import observe
 from rl_app.rewards import REWARD_FUNCTIONS, compute_reward
-from rl_app.services import experience_step_record
+from rl_app.services import experience_step_record, webhook_owner_has_hooks_locked
 from sessions_app import metrics
 from sessions_app.exceptions import BatchActionFailed, BudgetExceeded, InvalidBet, MaxBetExceeded
 from sessions_app.locks import lock_session
@@ -39,15 +42,17 @@ def session_create(*, token, game_slug: str, wallet_id: int, budget: Decimal | N
         raise ValidationFailed("A session plays from its owner's own wallet.", details={"wallet": wallet_id})
     if reward_function not in REWARD_FUNCTIONS:
         raise ValidationFailed("Unknown reward function.", details={"allowed": sorted(REWARD_FUNCTIONS)})
-    return GameplaySession.objects.create(
-        owner_id=token.owner_id, game_version=version, wallet=wallet, budget=budget, max_spins=max_spins,
-        client_seed=client_seed or "", reward_function=reward_function)
+    with transaction.atomic():
+        owner_has_hooks = webhook_owner_has_hooks_locked(owner_id=token.owner_id)
+        return GameplaySession.objects.create(
+            owner_id=token.owner_id, game_version=version, wallet=wallet, budget=budget, max_spins=max_spins,
+            client_seed=client_seed or "", reward_function=reward_function, owner_has_hooks=owner_has_hooks)
 
 
-def _transition(session: GameplaySession, *, action: str, to_state: str, cause: str = "") -> None:
+def _transition(session: GameplaySession, *, action: str, to_state: str, writes: WriteBatch, cause: str = "") -> None:
     if session.state != to_state:
-        SessionTransition.objects.create(session=session, from_state=session.state, to_state=to_state, action=action,
-                                         cause=cause, request_id=get_request_id())
+        writes.insert(SessionTransition(session=session, from_state=session.state, to_state=to_state, action=action,
+                                        cause=cause, request_id=get_request_id()))
         session.state = to_state
 
 
@@ -56,7 +61,7 @@ def _proof(session: GameplaySession, nonce: int) -> dict[str, Any]:
             "server_seed": session.server_seed if session.state == SessionState.COMPLETED else None}
 
 
-def _initialize(session: GameplaySession, params: dict) -> dict:
+def _initialize(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     client_seed = params.get("client_seed")
     if client_seed is not None:
         if not isinstance(client_seed, str) or not 1 <= len(client_seed) <= 64:
@@ -68,16 +73,16 @@ def _initialize(session: GameplaySession, params: dict) -> dict:
     return {"server_seed_hash": session.server_seed_hash, "client_seed": session.client_seed}
 
 
-def _probe(session: GameplaySession, params: dict) -> dict:
+def _probe(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     count = params.get("count", 1)
     if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= MAX_PROBES_PER_ACTION:
         raise ValidationFailed(f"count must be an integer from 1 to {MAX_PROBES_PER_ACTION}.", details={"field": "count"})
     fee = session.wallet.cost_per_query * count
     balance_before = session.balance
     if fee > 0:
-        entries = wallet_services.charge_for_play(wallet_id=session.wallet_id, stake=Decimal(0), fee=fee,
-                                                  fee_kind="query_fee", reference=f"session:{session.pk}:probe",
-                                                  request_id=get_request_id())
+        entries = wallet_services.settle_play_locked(wallet=session.wallet, stake=Decimal(0), fee=fee, payout=Decimal(0),
+                                                     writes=writes, fee_kind="query_fee",
+                                                     reference=f"session:{session.pk}:probe", request_id=get_request_id())
         session.balance = entries[-1].balance_after
     engine = engine_for(version=session.game_version)
     # Probes draw from their own stream, so they never shift the nonces of paid spins.
@@ -89,7 +94,7 @@ def _probe(session: GameplaySession, params: dict) -> dict:
     return {"count": count, "fee": format_amount(fee), "reward": reward, "outcomes": outcomes}
 
 
-def _place_bet(session: GameplaySession, params: dict) -> dict:
+def _place_bet(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     version = session.game_version
     try:
         amount = parse_amount(params.get("amount"), field="amount")
@@ -118,7 +123,7 @@ def _can_afford_another_spin(session: GameplaySession, balance: Decimal) -> str:
     return ""
 
 
-def _spin(session: GameplaySession, params: dict) -> dict:
+def _spin(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     stake, fee = session.bet, session.wallet.cost_per_spin
     if session.budget is not None and session.spent + stake + fee > session.budget:
         raise BudgetExceeded(details={"budget": format_amount(session.budget), "spent": format_amount(session.spent),
@@ -128,18 +133,18 @@ def _spin(session: GameplaySession, params: dict) -> dict:
     payout = multiply_money(stake, outcome.total_multiplier)
     reference = f"session:{session.pk}:spin:{nonce}"
     request_id = get_request_id()
-    entries = wallet_services.settle_spin(wallet_id=session.wallet_id, stake=stake, fee=fee, payout=payout,
-                                          reference=reference, request_id=request_id)
+    entries = wallet_services.settle_play_locked(wallet=session.wallet, stake=stake, fee=fee, payout=payout,
+                                                 writes=writes, reference=reference, request_id=request_id)
     balance_before = entries[0].balance_after - entries[0].amount
     balance_after = entries[-1].balance_after
     session.balance = balance_after
     net = payout - stake - fee
     reward = compute_reward(session.reward_function, net=net, balance_before=balance_before, balance_after=balance_after)
     outcome_data = outcome.to_dict()
-    SessionSpin.objects.create(session=session, nonce=nonce, stake=stake, fee=fee, payout=payout,
+    writes.insert(SessionSpin(session=session, nonce=nonce, stake=stake, fee=fee, payout=payout,
                                multiplier=outcome_data["total_multiplier"], window=outcome_data["window"],
                                line_wins=outcome_data["line_wins"], scatter_win=outcome_data["scatter_win"],
-                               reward=reward, balance_after=balance_after, request_id=request_id)
+                              reward=reward, balance_after=balance_after, request_id=request_id))
     session.nonce = nonce
     session.total_spins += 1
     session.total_wagered += stake
@@ -155,20 +160,20 @@ def _spin(session: GameplaySession, params: dict) -> dict:
               "nonce": nonce, "reward": reward, "proof": _proof(session, nonce)}
     stop_reason = _can_afford_another_spin(session, balance_after)
     if stop_reason:
-        _transition(session, action=Action.SPIN, to_state=SessionState.EVALUATING, cause=stop_reason)
+        _transition(session, action=Action.SPIN, to_state=SessionState.EVALUATING, writes=writes, cause=stop_reason)
         session.end_reason = stop_reason
         result["auto_evaluated"] = stop_reason
     return result
 
 
-def _cash_out(session: GameplaySession, params: dict) -> dict:
+def _cash_out(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     session.end_reason = session.end_reason or "cash_out"
     return {}
 
 
-def _abort(session: GameplaySession, params: dict) -> dict:
+def _abort(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     session.end_reason = "aborted"
-    session.summary = _summary(session)
+    session.summary = _summary(session, writes)
     session.completed_at = timezone.now()
     return {}
 
@@ -177,7 +182,8 @@ _HANDLERS = {Action.INITIALIZE: _initialize, Action.PROBE: _probe, Action.PLACE_
              Action.CASH_OUT: _cash_out, Action.ABORT: _abort}
 
 
-def _summary(session: GameplaySession) -> dict[str, Any]:
+def _summary(session: GameplaySession, writes: WriteBatch) -> dict[str, Any]:
+    writes.flush()  # the reward history is read back from the steps, including those this transaction queued
     rewards = list(session.steps_recorded.order_by("index").values_list("reward", flat=True))
     rtp = (session.total_payout / session.total_wagered) if session.total_wagered else None
     return {"spins": session.total_spins, "probes": session.probes, "wagered": format_amount(session.total_wagered),
@@ -191,7 +197,7 @@ def _summary(session: GameplaySession) -> dict[str, Any]:
 TRUNCATING_STOPS = {"max_spins_reached", "budget_exhausted"}
 
 
-def _apply(session: GameplaySession, action: dict, policy: tuple[str, str]) -> dict:
+def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writes: WriteBatch) -> dict:
     """Run one action on a locked session and record its experience step; the caller owns the transaction."""
     kind = action.get("type")
     if not isinstance(kind, str) or kind not in _HANDLERS:
@@ -200,11 +206,11 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str]) -> d
     from_state = session.state
     observation = observe(session=session, balance=session.balance, last_multiplier=session.last_multiplier,
                           last_payout=session.last_payout)
-    result = _HANDLERS[kind](session, action)
+    result = _HANDLERS[kind](session, action, writes)
     if session.state == from_state:  # a handler may already have moved it (auto-evaluation)
-        _transition(session, action=kind, to_state=target)
+        _transition(session, action=kind, to_state=target, writes=writes)
     if session.state == SessionState.COMPLETED and session.summary is None:
-        session.summary = _summary(session)
+        session.summary = _summary(session, writes)
     if kind == Action.SPIN:
         session.last_multiplier, session.last_payout = result["multiplier"], Decimal(result["payout"] or 0)
     stop = result.get("auto_evaluated", "")
@@ -216,17 +222,23 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str]) -> d
                                  last_payout=session.last_payout),
         terminated=session.state in (SessionState.EVALUATING, SessionState.COMPLETED) and stop not in TRUNCATING_STOPS,
         truncated=stop in TRUNCATING_STOPS, info={"nonce": session.nonce, "stop": stop} if stop else {"nonce": session.nonce},
-        policy_id=policy[0], policy_version=policy[1])
+        policy_id=policy[0], policy_version=policy[1], writes=writes)
     session.steps += 1
     session.total_reward += result.get("reward", 0.0)
-    session.save()
+    _save(session, writes)
     return {"action": kind, "state": session.state, **result}
 
 
 def _prepare(session: GameplaySession) -> GameplaySession:
-    """Attach the balance as read at lock time; spins keep it current through the transaction."""
+    """Attach the balance as read at lock time (spins keep it current through the transaction) and the
+    values the row was read with (a save writes only the columns that changed since)."""
     session.balance = session.wallet.balance
+    session.loaded_values = loaded_values(session)
     return session
+
+
+def _save(session: GameplaySession, writes: WriteBatch) -> None:
+    writes.update(session, changed_fields(session, session.loaded_values))
 
 
 def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str] = ("", "")) -> dict:
@@ -240,9 +252,9 @@ def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str]
     # Only known action names become label values: client input must not grow the metric's cardinality.
     label = action.get("type") if action.get("type") in Action.ALL else "invalid"
     with metrics.ACTION_LATENCY.labels(action=label).time():
-        with transaction.atomic():
+        with transaction.atomic(), WriteBatch() as writes:
             session = _prepare(lock_session(session_id=session_id, token=token))
-            result = _apply(session, action, policy)
+            result = _apply(session, action, policy, writes)
         if result["state"] == SessionState.EVALUATING:
             summary = session_finalize(session_id=session_id)
             if summary is not None:
@@ -254,12 +266,12 @@ def session_act_batch(*, session_id: int, token, actions: list[dict], policy: tu
     """Apply up to 1000 actions in order in ONE transaction: all or nothing.
 
     Raises BatchActionFailed carrying the failing index and the original error code."""
-    with transaction.atomic():
+    with transaction.atomic(), WriteBatch() as writes:
         session = _prepare(lock_session(session_id=session_id, token=token))
         results = []
         for index, action in enumerate(actions):
             try:
-                results.append(_apply(session, action, policy))
+                results.append(_apply(session, action, policy, writes))
             except DomainError as exc:
                 raise BatchActionFailed(index=index, error=exc) from exc
     if results and results[-1]["state"] == SessionState.EVALUATING:
@@ -273,15 +285,15 @@ def session_finalize(*, session_id: int, cause: str = "") -> dict | None:
     """Complete a session in `evaluating`: compute the summary, reveal the seed, move to `completed`.
 
     Idempotent: returns None if the session is not (or no longer) evaluating."""
-    with transaction.atomic():
-        session = (GameplaySession.objects.select_for_update(of=("self",)).select_related("game_version__game", "wallet")
-                   .filter(pk=session_id, state=SessionState.EVALUATING).first())
+    with transaction.atomic(), WriteBatch() as writes:
+        session = GameplaySession.objects.select_for_update().filter(pk=session_id, state=SessionState.EVALUATING).first()
         if session is None:
             return None
         session.completed_at = timezone.now()
-        _transition(session, action=Action.CASH_OUT, to_state=SessionState.COMPLETED, cause=cause or session.end_reason)
-        session.summary = _summary(session)
-        session.save()
+        _transition(session, action=Action.CASH_OUT, to_state=SessionState.COMPLETED, writes=writes,
+                    cause=cause or session.end_reason)
+        session.summary = _summary(session, writes)
+        writes.update(session, ["state", "completed_at", "summary"])
         return session.summary
 
 
@@ -289,3 +301,10 @@ def sessions_recover() -> int:
     """Finish every session a crash left in `evaluating`. Returns how many were completed."""
     ids = list(GameplaySession.objects.filter(state=SessionState.EVALUATING).values_list("pk", flat=True))
     return sum(1 for session_id in ids if session_finalize(session_id=session_id, cause="recovered") is not None)
+
+
+def sessions_owner_hooks_set(*, owner_id: int, has_hooks: bool) -> int:
+    """Set `owner_has_hooks` on the owner's open sessions (a completed session records no more steps).
+    Called by rl_app's hook services under the owner's row lock. Returns the number of sessions changed."""
+    return (GameplaySession.objects.filter(owner_id=owner_id).exclude(state=SessionState.COMPLETED)
+            .exclude(owner_has_hooks=has_hooks).update(owner_has_hooks=has_hooks))

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.db import WriteBatch
 from core.exceptions import DomainError, InvalidAmount, ValidationFailed
 from core.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, format_amount
 from core.request_context import get_request_id
@@ -145,34 +146,50 @@ def withdraw(*, wallet_id: int, amount: Decimal, reference: str = "", request_id
         return entry
 
 
-def _settle_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str, payout: Decimal, reference: str,
-                 request_id: str, savepoint: bool = True) -> list[LedgerEntry]:
+def settle_play_locked(*, wallet: Wallet, stake: Decimal, fee: Decimal, payout: Decimal, writes: WriteBatch,
+                       fee_kind: str = LedgerKind.SPIN_FEE, reference: str = "", request_id: str = "") -> list[LedgerEntry]:
+    """A play's money movement on a wallet the caller has ALREADY locked in this transaction (a session
+    action locks its session and wallet in one statement): debit stake and fee, credit the payout.
+
+    Same checks and order as charge_for_play (frozen, amounts, daily limit and balance on stake + fee; the
+    payout is not spend); on a refusal it raises before touching the wallet or queueing anything. Otherwise
+    it applies the changes to `wallet` in memory and queues one ledger row per non-zero change and the
+    wallet's new balance on `writes`, which the caller flushes before commit. Called N times on the same
+    wallet it checks each play against the balance and spend the previous ones left, and the wallet row
+    is still written once."""
     if fee_kind not in FEE_KINDS:
         raise ValueError(f"fee_kind must be one of {', '.join(FEE_KINDS)}")
-    with transaction.atomic(savepoint=savepoint):
-        wallet = lock_wallet(wallet_id=wallet_id)
-        _ensure_not_frozen(wallet)
-        stake = _checked_amount(stake, field="stake", allow_zero=True)
-        fee = _checked_amount(fee, field="fee", allow_zero=True)
-        payout = _checked_amount(payout, field="payout", allow_zero=True)
-        changes = [(value, kind) for value, kind in ((-stake, LedgerKind.STAKE), (-fee, fee_kind),
-                                                     (payout, LedgerKind.PAYOUT)) if value != 0]
-        if not changes:
-            return []
-        now = timezone.now()
-        spend_fields: tuple[str, ...] = ()
-        total = stake + fee
-        if total > 0:
-            spent = wallet_spend_today(wallet=wallet, now=now)
-            _ensure_within_daily_limit(wallet, spent=spent, requested=total, now=now)
-            _ensure_balance(wallet, requested=total)
-            _record_spend(wallet, spent=spent, amount=total, now=now)
-            spend_fields = ("spent_today", "spent_day_start", "last_spend_at")
-        entries = [_entry(wallet, amount=value, kind=kind, reference=reference, request_id=request_id, now=now)
-                   for value, kind in changes]
-        LedgerEntry.objects.bulk_create(entries)
-        _save_balance(wallet, *spend_fields)
-        return entries
+    _ensure_not_frozen(wallet)
+    stake = _checked_amount(stake, field="stake", allow_zero=True)
+    fee = _checked_amount(fee, field="fee", allow_zero=True)
+    payout = _checked_amount(payout, field="payout", allow_zero=True)
+    changes = [(value, kind) for value, kind in ((-stake, LedgerKind.STAKE), (-fee, fee_kind),
+                                                 (payout, LedgerKind.PAYOUT)) if value != 0]
+    if not changes:
+        return []
+    now = timezone.now()
+    fields = ["balance"]
+    total = stake + fee
+    if total > 0:
+        # Exact without a query: any earlier spend of this transaction moved the wallet's counter to today
+        # (_record_spend), so the ledger fallback in wallet_spend_today can only run before anything is queued.
+        spent = wallet_spend_today(wallet=wallet, now=now)
+        _ensure_within_daily_limit(wallet, spent=spent, requested=total, now=now)
+        _ensure_balance(wallet, requested=total)
+        _record_spend(wallet, spent=spent, amount=total, now=now)
+        fields += ["spent_today", "spent_day_start", "last_spend_at"]
+    entries = [_entry(wallet, amount=value, kind=kind, reference=reference, request_id=request_id, now=now)
+               for value, kind in changes]
+    writes.insert(*entries)
+    writes.update(wallet, fields)
+    return entries
+
+
+def _settle_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str, payout: Decimal, reference: str,
+                 request_id: str) -> list[LedgerEntry]:
+    with transaction.atomic(), WriteBatch() as writes:
+        return settle_play_locked(wallet=lock_wallet(wallet_id=wallet_id), stake=stake, fee=fee, payout=payout,
+                                  writes=writes, fee_kind=fee_kind, reference=reference, request_id=request_id)
 
 
 def charge_for_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str = LedgerKind.SPIN_FEE,
@@ -189,14 +206,11 @@ def settle_spin(*, wallet_id: int, stake: Decimal, fee: Decimal, payout: Decimal
     """A spin's whole money movement under one wallet lock: debit stake and fee, credit the payout.
 
     Same checks and order as charge_for_play (the daily limit and balance apply to stake + fee only;
-    the payout is not spend), then one row per non-zero change, written in one statement. Raises
-    WalletNotFound, WalletFrozen, InvalidAmount, DailyLimitExceeded, InsufficientBalance; nothing is
-    written on a refusal.
-
-    No savepoint of its own (two round trips per spin saved): a refusal marks the caller's transaction
-    for rollback, so call it only where the error ends that transaction, as a session action does."""
+    the payout is not spend), then one row per non-zero change and the wallet, written in one statement.
+    Raises WalletNotFound, WalletFrozen, InvalidAmount, DailyLimitExceeded, InsufficientBalance; nothing is
+    written on a refusal. A caller that already holds the wallet lock uses settle_play_locked."""
     return _settle_play(wallet_id=wallet_id, stake=stake, fee=fee, fee_kind=fee_kind, payout=payout,
-                        reference=reference, request_id=request_id, savepoint=False)
+                        reference=reference, request_id=request_id)
 
 
 def credit_payout(*, wallet_id: int, amount: Decimal, reference: str = "", request_id: str = "") -> LedgerEntry | None:

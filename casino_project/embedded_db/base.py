@@ -1,9 +1,9 @@
 from pathlib import Path
 
 import psycopg
-from django_prometheus.db.backends.postgresql import base
 
 from casino_project.embedded_db.server import Cluster, ensure_running
+from core.postgresql import base
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

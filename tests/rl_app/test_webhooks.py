@@ -156,12 +156,13 @@ def test_batch_steps_are_delivered_and_looked_up_once(agent_client, new_session,
                                          {"actions": [{"type": "spin"}] * 20}, format="json")
         assert response.status_code == 200
     hook_lookups = [q for q in queries.captured_queries if 'FROM "rl_app_webhookhook"' in q["sql"]]
-    # one "which owners have hooks" query for the whole batch, plus one per step for the owner who has them
-    assert len(hook_lookups) == 1 + 20
+    step_lookups = [q for q in queries.captured_queries if 'FROM "rl_app_experiencestep"' in q["sql"]]
+    # one hook query and one step query for the whole batch, not one per step
+    assert len(hook_lookups) == 1 and len(step_lookups) == 1
     assert [r["json"]["data"]["index"] for r in server.requests[-20:]] == list(range(2, 22))
 
 
-def test_batch_of_an_owner_without_hooks_costs_one_lookup(agent_client, new_session):
+def test_batch_of_an_owner_without_hooks_costs_no_lookup(agent_client, new_session):
     session_id = playing_session(agent_client, new_session)
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -170,4 +171,39 @@ def test_batch_of_an_owner_without_hooks_costs_one_lookup(agent_client, new_sess
         response = agent_client.post(f"/api/v2/sessions/{session_id}/actions",
                                      {"actions": [{"type": "spin"}] * 50}, format="json")
     assert response.status_code == 200
-    assert sum('FROM "rl_app_webhookhook"' in q["sql"] for q in queries.captured_queries) == 1
+    assert sum('FROM "rl_app_webhookhook"' in q["sql"] for q in queries.captured_queries) == 0
+
+
+def _flag(session_id: int) -> bool:
+    return GameplaySession.objects.get(pk=session_id).owner_has_hooks
+
+
+def test_a_hook_created_after_the_session_still_receives_its_steps(agent_client, new_session, receiver):
+    session_id = playing_session(agent_client, new_session)
+    assert _flag(session_id) is False
+    with receiver() as server:
+        _register(agent_client, server.url, ["step"])
+        assert _flag(session_id) is True
+        assert act(agent_client, session_id, type="spin").status_code == 200
+    assert [request["json"]["data"]["index"] for request in server.requests] == [2]
+
+
+def test_the_flag_follows_the_owners_active_hooks(agent_client, client_for, new_session, receiver):
+    def another_session() -> int:  # same owner, same wallet
+        response = agent_client.post("/api/v1/sessions", {"game": game, "wallet": agent_client.wallet.pk}, format="json")
+        assert response.status_code == 201, response.content
+        return response.json()["id"]
+
+    open_id = playing_session(agent_client, new_session)
+    game = GameplaySession.objects.select_related("game_version__game").get(pk=open_id).game_version.game.slug
+    done_id = another_session()
+    other_id = new_session(client_for("agent"))
+    assert act(agent_client, done_id, type="abort").status_code == 200
+    with receiver() as server:
+        first, second = _register(agent_client, server.url, ["step"]), _register(agent_client, server.url, ["step"])
+    assert (_flag(open_id), _flag(done_id), _flag(other_id)) == (True, False, False)  # completed: never steps again
+    assert _flag(another_session()) is True  # created while a hook is active
+    assert agent_client.delete(f"/api/v1/rl/hooks/{first['id']}").status_code == 204
+    assert _flag(open_id) is True  # one hook left
+    assert agent_client.delete(f"/api/v1/rl/hooks/{second['id']}").status_code == 204
+    assert _flag(open_id) is False

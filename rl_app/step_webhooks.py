@@ -1,18 +1,15 @@
-"""Hooks deliveries onto recorded steps without sessions_app knowing: a step that commits (with its action)
-schedules its webhook events; a step rolled back with a failed action never does.
+"""Webhook deliveries of recorded steps, created after the steps commit (a step rolled back with a failed
+action never delivers).
 
 Steps are gathered per transaction and looked at once after commit, so a v2 batch of 1000 spins costs one
-query for "does this owner have hooks?" instead of one per step."""
+hook query and one step query, not one per step. Only steps of sessions whose owner has hooks come here
+(`GameplaySession.owner_has_hooks`, kept by the hook services): a spin of anyone else costs no query."""
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
-
-from rl_app.models import ExperienceStep
 
 
 class _PendingSteps:
     def __init__(self) -> None:
-        self.steps: list[tuple[int, int]] = []
+        self.steps: list[tuple[int, int, int]] = []
 
     def flush(self) -> None:
         from rl_app.services import webhook_deliveries_create_for_steps
@@ -32,12 +29,10 @@ def _pending_for(connection) -> _PendingSteps:
     return pending
 
 
-@receiver(post_save, sender=ExperienceStep, dispatch_uid="rl_app.step_webhooks")
-def schedule_step_webhooks(sender, instance: ExperienceStep, created: bool, **kwargs) -> None:
-    if not created:
-        return
+def schedule_step_webhooks(*, session_id: int, index: int, owner_id: int) -> None:
+    """Create the deliveries of step (session, index) once it has committed (at once outside a transaction)."""
     connection = transaction.get_connection()
-    step = (instance.pk, instance.session.owner_id)
+    step = (session_id, index, owner_id)
     if not connection.in_atomic_block:
         from rl_app.services import webhook_deliveries_create_for_steps
 

@@ -1,0 +1,96 @@
+"""core.db.WriteBatch (many writes in one statement) and core.postgresql (the idle-only health check),
+against the real PostgreSQL."""
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from core.db import WriteBatch, changed_fields, loaded_values
+from wallet_app.models import LedgerEntry, Wallet
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inserts_and_merged_updates_go_in_one_statement(make_wallet):
+    wallet = make_wallet(owner_username="batcher")
+    before = wallet.updated_at
+    with CaptureQueriesContext(connection) as queries, transaction.atomic(), WriteBatch() as writes:
+        for amount in (Decimal("2"), Decimal("3")):
+            wallet.balance += amount
+            writes.insert(LedgerEntry(wallet=wallet, amount=amount, kind="deposit", balance_after=wallet.balance))
+            writes.update(wallet, ["balance"])
+        wallet.frozen = True
+        writes.update(wallet, ["frozen"])
+    assert len([q for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]) == 1
+    wallet.refresh_from_db()
+    assert (wallet.balance, wallet.frozen) == (Decimal("5"), True) and wallet.updated_at > before  # auto_now written
+    assert list(LedgerEntry.objects.filter(wallet=wallet).order_by("id").values_list("balance_after", flat=True)) == [
+        Decimal("2"), Decimal("5")]
+
+
+def test_nothing_is_written_when_the_block_fails(make_wallet):
+    wallet = make_wallet(owner_username="failer")
+    with pytest.raises(RuntimeError), transaction.atomic(), WriteBatch() as writes:
+        writes.insert(LedgerEntry(wallet=wallet, amount=Decimal("1"), kind="deposit", balance_after=Decimal("1")))
+        raise RuntimeError("the action failed")
+    assert not LedgerEntry.objects.filter(wallet=wallet).exists()
+
+
+def test_a_constraint_violation_in_any_part_fails_the_whole_statement(make_wallet):
+    from django.db import IntegrityError
+
+    wallet = make_wallet(owner_username="negative")
+    with pytest.raises(IntegrityError), transaction.atomic(), WriteBatch() as writes:
+        writes.insert(LedgerEntry(wallet=wallet, amount=Decimal("1"), kind="deposit", balance_after=Decimal("1")))
+        wallet.balance = Decimal("-1")  # CHECK balance >= 0
+        writes.update(wallet, ["balance"])
+    assert not LedgerEntry.objects.filter(wallet=wallet).exists()
+    assert Wallet.objects.get(pk=wallet.pk).balance == 0
+
+
+def test_changed_fields_are_only_those_that_changed(make_wallet):
+    wallet = Wallet.objects.only("balance", "frozen").get(pk=make_wallet(owner_username="diff").pk)
+    before = loaded_values(wallet)
+    wallet.balance += 0  # same value
+    wallet.frozen = True
+    wallet.daily_limit = Decimal("5")  # deferred at load, assigned since
+    assert changed_fields(wallet, before) == ["daily_limit", "frozen"]
+
+
+@pytest.fixture
+def second_connection():
+    wrapper = connections.create_connection("default")
+    wrapper.ensure_connection()
+    yield wrapper
+    wrapper.close()
+
+
+def _kill(wrapper) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [wrapper.connection.info.backend_pid])
+
+
+def _next_request(wrapper) -> None:
+    wrapper.close_if_unusable_or_obsolete()  # what Django runs at request start (and end)
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT 42")
+        assert cursor.fetchone() == (42,)
+
+
+def test_a_recently_used_connection_skips_the_select_1(second_connection, settings, monkeypatch):
+    settings.DB_HEALTH_CHECK_IDLE_SECONDS = 60
+    checks = []
+    monkeypatch.setattr(second_connection, "is_usable", lambda: checks.append(1) or True)
+    for _ in range(3):
+        _next_request(second_connection)
+    assert checks == []
+
+
+def test_an_idle_connection_is_checked_and_a_dead_one_replaced(second_connection, settings):
+    settings.DB_HEALTH_CHECK_IDLE_SECONDS = 0  # everything counts as idle
+    _next_request(second_connection)
+    old_pid = second_connection.connection.info.backend_pid
+    _kill(second_connection)
+    _next_request(second_connection)  # the health check finds it dead and reconnects: the request succeeds
+    assert second_connection.connection.info.backend_pid != old_pid
