@@ -247,3 +247,6 @@ LOGGING = {
 }
 OTEL_EXPORTER_OTLP_ENDPOINT = os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
 OTEL_SERVICE_NAME = os.environ.get("OTEL_SERVICE_NAME", "agent-royale")
+# Share of the traces that start here which are recorded (parent-based: a caller's sampled traceparent is
+# always followed). OTEL_TRACES_SAMPLER_ARG is the standard OpenTelemetry variable for it.
+OTEL_TRACES_SAMPLE_RATIO = float(os.environ.get("OTEL_TRACES_SAMPLER_ARG", "0.05"))

@@ -11,4 +11,5 @@ class CoreConfig(AppConfig):
         import core.openapi  # noqa: F401 - registers the bearer auth scheme with drf-spectacular
         from core.tracing import configure_tracing
 
-        configure_tracing(endpoint=settings.OTEL_EXPORTER_OTLP_ENDPOINT, service_name=settings.OTEL_SERVICE_NAME)
+        configure_tracing(endpoint=settings.OTEL_EXPORTER_OTLP_ENDPOINT, service_name=settings.OTEL_SERVICE_NAME,
+                          sample_ratio=settings.OTEL_TRACES_SAMPLE_RATIO)
