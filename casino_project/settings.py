@@ -208,7 +208,17 @@ REMOTE_ENGINE_SCRIPTED_DRAWS = env_bool("REMOTE_ENGINE_SCRIPTED_DRAWS", True)  #
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", None)
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+# Without a broker, tasks run inline in the process that queues them.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", CELERY_BROKER_URL == "memory://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # A broker with no server (the demo's): each message is a file in one folder that the web
+    # process writes and the worker claims (kombu's filesystem transport).
+    CELERY_BROKER_FOLDER = Path(os.environ.get("CELERY_BROKER_FOLDER", BASE_DIR / ".data" / "celery"))
+    CELERY_BROKER_FOLDER.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"data_folder_in": str(CELERY_BROKER_FOLDER),
+                                       "data_folder_out": str(CELERY_BROKER_FOLDER),
+                                       "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+                                       "store_processed": False, "polling_interval": 0.5}
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -59,10 +59,12 @@ class CampaignListCreateApi(APIView):
     pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
     permission_classes = [IsOperator]
 
-    @extend_schema(request=CampaignCreateInputSerializer, responses={201: CampaignOutputSerializer}, tags=TAGS,
+    @extend_schema(request=CampaignCreateInputSerializer, responses={202: CampaignOutputSerializer}, tags=TAGS,
                    summary="Start a probing campaign against a local game or a remote engine (operator)",
-                   description="Each engine query is charged to the wallet at its cost_per_query and counts toward "
-                               "its daily limit; a refused charge pauses the campaign. Progress: GET the campaign.")
+                   description="Answers 202 at once with the queued campaign; a Celery worker "
+                               "runs it in chunks. Progress: GET the campaign. Each engine query is charged to the "
+                               "wallet at its cost_per_query and counts toward its daily limit; a refused charge "
+                               "pauses the campaign.")
     @idempotent
     def post(self, request, version):
         data = CampaignCreateInputSerializer(data=request.data)
@@ -76,7 +78,7 @@ class CampaignListCreateApi(APIView):
             chunk_size=fields.get("chunk_size"), extend_profile=fields["extend_profile"],
             stop_when_exact=fields["stop_when_exact"])
         return Response(CampaignOutputSerializer(campaign_data(campaign, with_signature=False)).data,
-                        status=status.HTTP_201_CREATED)
+                        status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses=CampaignOutputSerializer(many=True), tags=TAGS, summary="List campaigns (operator)")
     def get(self, request, version):

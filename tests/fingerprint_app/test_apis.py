@@ -25,7 +25,7 @@ def test_create_campaign_runs_and_reports_progress(v, operator_client, operator_
     with django_capture_on_commit_callbacks(execute=True):
         response = operator_client.post(CAMPAIGNS.format(v=v), {"game": "fruit-low", "target_spins": 3000,
                                                                 "seed": "api", "chunk_size": 1000}, format="json")
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "queued" and body["engine"] == {"kind": "local", "game": "fruit-low", "game_version": 1,
                                                                "remote_url": ""}
@@ -40,7 +40,7 @@ def test_create_campaign_is_idempotent(operator_client, operator_wallet, fruit_v
     payload = {"game": "fruit-low", "target_spins": 100, "seed": "idem"}
     first = operator_client.post(CAMPAIGNS.format(v="v1"), payload, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     again = operator_client.post(CAMPAIGNS.format(v="v1"), payload, format="json", HTTP_IDEMPOTENCY_KEY="k1")
-    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert first.status_code == again.status_code == 202 and first.json()["id"] == again.json()["id"]
     assert ProbeCampaign.objects.count() == 1
 
 

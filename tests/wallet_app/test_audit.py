@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from wallet_app import services
-from wallet_app.apps import DEMO_AGENT_USERNAME
+from wallet_app.apps import DEMO_AGENT_USERNAME, DEMO_OPERATOR_USERNAME
 from wallet_app.metrics import AUDIT_MISMATCHES
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
 from wallet_app.selectors import ledger_audit_latest
@@ -84,3 +84,5 @@ def test_seed_demo_data_is_idempotent(settings):
     assert (agent_wallet.balance, agent_wallet.currency) == (D(100), "ETH")
     assert house.balance == D(1000) and house.owner.username == settings.HOUSE_BANKROLL_USERNAME
     assert LedgerEntry.objects.filter(wallet__in=[agent_wallet, house]).count() == 2
+    operator_wallet = Wallet.objects.get(owner__username=DEMO_OPERATOR_USERNAME)  # campaigns need one
+    assert operator_wallet.balance == D(10) and operator_wallet.entries.count() == 1
