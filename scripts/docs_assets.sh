@@ -37,7 +37,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 export ROYALE_URL="http://127.0.0.1:$PORT" ROYALE_TOKEN="$AGENT"
-WALLET=$("$ROYALE" --json wallet show | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["results"][0]["id"])')
+WALLET=$("$ROYALE" -o json wallet show | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["results"][0]["id"])')
 "$ROYALE" --token "$ADMIN" wallet deposit "$WALLET" 900 --reference docs > /dev/null
 
 # Volume for the house-edge chart: batched spins on every demo game, and A2A rounds.
@@ -58,12 +58,12 @@ with RoyaleClient(timeout=300) as client:
 PYEOF
 for i in $(seq 1 3); do
   address="0x$(printf '%040x' "$i")"
-  "$ROYALE" a2a open_channel --json "{\"stealthAddress\": \"$address\", \"agentDeposit\": \"5\", \"casinoDeposit\": \"8\"}" > /dev/null
+  "$ROYALE" a2a open_channel "{\"stealthAddress\": \"$address\", \"agentDeposit\": \"5\", \"casinoDeposit\": \"8\"}" > /dev/null
   for n in $(seq 1 15); do
-    "$ROYALE" a2a coinflip_commit --json "{\"stealthAddress\": \"$address\", \"betAmount\": \"0.25\", \"choice\": \"heads\"}" > /dev/null || break
-    "$ROYALE" a2a coinflip_reveal --json "{\"stealthAddress\": \"$address\", \"agentSeed\": \"s$n\"}" > /dev/null || true
+    "$ROYALE" a2a coinflip_commit "{\"stealthAddress\": \"$address\", \"betAmount\": \"0.25\", \"choice\": \"heads\"}" > /dev/null || break
+    "$ROYALE" a2a coinflip_reveal "{\"stealthAddress\": \"$address\", \"agentSeed\": \"s$n\"}" > /dev/null || true
   done
-  [ "$i" = 3 ] || "$ROYALE" a2a close_channel --json "{\"stealthAddress\": \"$address\"}" > /dev/null
+  [ "$i" = 3 ] || "$ROYALE" a2a close_channel "{\"stealthAddress\": \"$address\"}" > /dev/null
 done
 
 # The transcript: what an agent sees, verbatim.
@@ -82,20 +82,20 @@ run() {
 : > "$T.body"
 run games
 run wallet show "$WALLET"
-SESSION=$("$ROYALE" --json sessions create --game fruit-low --wallet "$WALLET" --max-spins 50 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])')
+SESSION=$("$ROYALE" -o json sessions create --game fruit-low --wallet "$WALLET" --max-spins 50 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["id"])')
 printf '$ royale sessions create --game fruit-low --wallet %s --max-spins 50\n(created session %s; shown below)\n\n' "$WALLET" "$SESSION" >> "$T.body"
 run sessions act "$SESSION" initialize --client-seed docs
 run sessions act "$SESSION" place_bet --amount 0.5
 run spin --session "$SESSION" --n 20
-run --json spin --session "$SESSION" --n 5
+run -o json spin --session "$SESSION" --n 5
 run sessions show "$SESSION"
 run wallet withdraw "$WALLET" 100000
 run sessions act "$SESSION" initialize
-run a2a open_channel --json '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentDeposit": "2", "casinoDeposit": "8"}'
-run a2a coinflip_commit --json '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "betAmount": "0.5", "choice": "tails"}'
-run a2a coinflip_reveal --json '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentSeed": "docs"}'
-run a2a close_channel --json '{"stealthAddress": "0x00000000000000000000000000000000000000aa"}'
-run a2a coinflip_reveal --json '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentSeed": "late"}'
+run a2a open_channel '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentDeposit": "2", "casinoDeposit": "8"}'
+run a2a coinflip_commit '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "betAmount": "0.5", "choice": "tails"}'
+run a2a coinflip_reveal '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentSeed": "docs"}'
+run a2a close_channel '{"stealthAddress": "0x00000000000000000000000000000000000000aa"}'
+run a2a coinflip_reveal '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentSeed": "late"}'
 run fingerprints
 {
   echo "# \`royale\` CLI session transcript"

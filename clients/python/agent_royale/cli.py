@@ -1,22 +1,27 @@
 """`royale`: the Agent Royale command line.
 
 Configuration comes from the environment (`ROYALE_URL`, default http://127.0.0.1:8000, and
-`ROYALE_TOKEN`) or from `--url` / `--token`. Output is a human table by default; `--json` prints
-the API's JSON unchanged, for scripts. An API error prints its code, message and request id on
-stderr and exits with status 1 (2 for bad command-line usage, as usual).
+`ROYALE_TOKEN`) or from `--url` / `--token`. Output is a human table by default; `--output json`
+(`-o json`, or the older `--json`, before the command) prints the API's JSON unchanged, for
+scripts. An API error prints its code, message and request id on stderr and exits with status 1
+(2 for bad command-line usage, as usual).
 
     royale games
     royale wallet show 1
     royale sessions create --game fruit-low --wallet 1
     royale sessions act 7 place_bet --amount 0.5
     royale spin --session 7 --n 100
-    royale a2a open_channel --json '{"stealthAddress": "0x…", "agentDeposit": "1", "casinoDeposit": "5"}'
+    royale a2a open_channel '{"stealthAddress": "0x…", "agentDeposit": "1", "casinoDeposit": "5"}'
+    royale campaigns start --game fruit-low --spins 100000 --wait
+    royale match --campaign 3
+    royale export traces --out traces.jsonl
 """
 from __future__ import annotations
 
 import json
 import sys
 from dataclasses import dataclass
+from enum import Enum
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
@@ -38,6 +43,11 @@ sessions_app = typer.Typer(help="Gameplay sessions.", no_args_is_help=True)
 wallet_app = typer.Typer(help="Wallets.", no_args_is_help=True)
 app.add_typer(sessions_app, name="sessions")
 app.add_typer(wallet_app, name="wallet")
+
+
+class Output(str, Enum):
+    TABLE = "table"
+    JSON = "json"
 
 
 @dataclass
@@ -151,9 +161,11 @@ def _amount(value: str, *, field: str = "amount") -> str:
 def main(ctx: typer.Context,
          url: str = typer.Option(None, "--url", envvar="ROYALE_URL", help=f"API base URL [default: {DEFAULT_URL}]"),
          token: str = typer.Option(None, "--token", envvar="ROYALE_TOKEN", help="Bearer token", show_default=False),
-         as_json: bool = typer.Option(False, "--json", help="Print raw JSON (for scripts)"),
+         output: Output = typer.Option(Output.TABLE, "--output", "-o", help="table (for people) or json (for scripts)"),
+         as_json: bool = typer.Option(False, "--json", help="Same as --output json"),
          timeout: float = typer.Option(10.0, "--timeout", help="Seconds per request")) -> None:
-    ctx.obj = Config(url=(url or DEFAULT_URL).rstrip("/"), token=token, as_json=as_json, timeout=timeout)
+    ctx.obj = Config(url=(url or DEFAULT_URL).rstrip("/"), token=token, as_json=as_json or output is Output.JSON,
+                     timeout=timeout)
 
 
 def _cfg(ctx: typer.Context) -> Config:
@@ -364,16 +376,24 @@ def a2a(ctx: typer.Context,
         action: str = typer.Argument(..., help="open_channel, channel_status, close_channel, slots_commit, "
                                                "slots_reveal, coinflip_commit, coinflip_reveal, lotto_buy, "
                                                "lotto_status, info, stats"),
-        params: str = typer.Option("{}", "--json", "-j", help="Parameters as a JSON object"),
+        params: str = typer.Argument(None, metavar="[PARAMS]", help="Parameters as a JSON object"),
+        legacy_params: str = typer.Option(None, "--json", "-j", hidden=True,
+                                          help="Old spelling of PARAMS (kept for existing scripts)"),
         idempotency_key: str = typer.Option(None, "--idempotency-key", help="Sent as X-Idempotency-Key")) -> None:
-    """Send one A2A casino action in the A2A envelope and print the reply's content."""
+    """Send one A2A casino action in the A2A envelope and print the reply's content.
+
+    PARAMS is a JSON object, e.g. royale a2a coinflip_commit '{"stealthAddress": "0x…", "betAmount": "0.01",
+    "choice": "heads"}'. Raw JSON output is the global -o json, as for every command."""
     cfg = _cfg(ctx)
+    if params is not None and legacy_params is not None:
+        _fail_usage("give the parameters once: as PARAMS (or the old --json), not both")
+    params = params if params is not None else (legacy_params if legacy_params is not None else "{}")
     try:
         content = json.loads(params)
     except ValueError as exc:
-        _fail_usage(f"--json is not valid JSON: {exc}")
+        _fail_usage(f"PARAMS is not valid JSON: {exc}")
     if not isinstance(content, dict):
-        _fail_usage("--json must be a JSON object")
+        _fail_usage("PARAMS must be a JSON object")
     envelope = {"version": A2A_VERSION, "from": {"name": "royale-cli"},
                 "message": {"contentType": "application/json", "content": {"action": action, **content}}}
     headers = {"Authorization": f"Bearer {cfg.token}"} if cfg.token else {}
@@ -398,6 +418,9 @@ def a2a(ctx: typer.Context,
         return _print_json(reply)
     _record(f"a2a {action}", reply)
 
+
+# Campaigns, matching and exports live in their own module; importing it registers the commands.
+from agent_royale import cli_fingerprint  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
