@@ -200,10 +200,19 @@ A2A_MAX_OWNER_BANKROLL_SHARE = Decimal(os.environ.get("A2A_MAX_OWNER_BANKROLL_SH
 # A signed open_channel's signedAt (ms) must be this close to the server clock (issue 15 item 6).
 A2A_SIGNATURE_MAX_SKEW_SECONDS = int(os.environ.get("A2A_SIGNATURE_MAX_SKEW_SECONDS", "300"))
 HOUSE_BANKROLL_USERNAME = os.environ.get("HOUSE_BANKROLL_USERNAME", "house")
+
+# --- Outbound requests and abuse limits (SECURITY.md) ------------------------------------------
+# Webhooks and campaign remote engines go only to public addresses (core.outbound); these lift the
+# address check for development and tests against local servers. Never set them in production.
 RL_WEBHOOKS_ALLOW_PRIVATE = env_bool("RL_WEBHOOKS_ALLOW_PRIVATE", False)
-# The reference remote engine (/engines/{slug}/spin) accepts {"draws": [...]} (forced outcomes for
-# targeted probes). It moves no money; switch it off where forced outcomes must not be offered.
-REMOTE_ENGINE_SCRIPTED_DRAWS = env_bool("REMOTE_ENGINE_SCRIPTED_DRAWS", True)  # dev/tests only: webhooks to private IPs
+REMOTE_ENGINE_ALLOW_PRIVATE = env_bool("REMOTE_ENGINE_ALLOW_PRIVATE", False)
+# The reference engine (/engines/{slug}/spin) needs a token and has its own per-token budget. Scripted
+# draws ({"draws": [...]}, forced outcomes for targeted probes) read the reel strips out, so they are
+# off unless enabled, and then for operator tokens only.
+REMOTE_ENGINE_SCRIPTED_DRAWS = env_bool("REMOTE_ENGINE_SCRIPTED_DRAWS", False)
+REMOTE_ENGINE_RATE_LIMIT = os.environ.get("REMOTE_ENGINE_RATE_LIMIT", "120/m")
+# Failed authentications (bad, revoked or expired tokens) per client IP on /api/, A2A and the engine.
+AUTH_FAILURE_RATE_LIMIT = os.environ.get("AUTH_FAILURE_RATE_LIMIT", "20/m")
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -1,10 +1,17 @@
-"""`Authorization: Bearer <token>` authentication for DRF."""
+"""`Authorization: Bearer <token>` authentication, for DRF and for the plain Django views (A2A, engine).
+
+Every failed attempt counts against the client IP (core.auth_throttle); past the limit the credentials
+are not even looked at and the answer is 429 with Retry-After.
+"""
 import hmac
 
 from rest_framework import authentication, exceptions
 
+from core import auth_throttle
 from core.models import ApiToken
 from core.services import hash_token_secret, split_raw_token, token_touch
+
+BEARER_CHALLENGE = 'Bearer realm="api"'
 
 
 def authenticate_bearer(header: str) -> ApiToken | None:
@@ -29,18 +36,35 @@ def authenticate_bearer(header: str) -> ApiToken | None:
     return token
 
 
+def authenticate_request(request) -> ApiToken | None:
+    """The token a Django request presents, or None when it presents no Authorization header.
+
+    Raises DRF's Throttled when the client IP has failed too often (nothing else is checked then), and
+    AuthenticationFailed (counted as a failure) for a non-Bearer scheme or a bad token."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header:
+        return None
+    wait = auth_throttle.blocked_for(request)
+    if wait is not None:
+        raise exceptions.Throttled(wait=wait, detail="Too many failed authentications.")
+    try:
+        if header.partition(" ")[0].lower() != "bearer":
+            raise exceptions.AuthenticationFailed("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
+        return authenticate_bearer(header)
+    except exceptions.AuthenticationFailed:
+        auth_throttle.record_failure(request)
+        raise
+
+
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
     def authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION", "")
-        if header and header.partition(" ")[0].lower() != "bearer":
-            raise exceptions.AuthenticationFailed("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
-        token = authenticate_bearer(header)
+        token = authenticate_request(request._request)
         if token is None:
             return None
         request._request.api_token = token
         return token.owner, token
 
     def authenticate_header(self, request) -> str:
-        return 'Bearer realm="api"'
+        return BEARER_CHALLENGE

@@ -20,9 +20,11 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core import outbound
 from core.exceptions import DomainError
 from core.request_context import get_request_id
 from core.rng import generate_server_seed
@@ -74,6 +76,18 @@ def engine_for_campaign(campaign: ProbeCampaign) -> SlotEngine:
 
 
 # -- create / resume -----------------------------------------------------------------------------
+def _check_remote_url(remote_url: str) -> None:
+    """The outbound guard's verdict now (every engine call checks again, on the address it connects to)."""
+    if not isinstance(remote_url, str) or len(remote_url) > 500:
+        raise InvalidCampaign("remote_url must be an http(s) URL of at most 500 characters.",
+                              details={"field": "remote_url"})
+    try:
+        outbound.resolve_target(remote_url, allow_private=settings.REMOTE_ENGINE_ALLOW_PRIVATE)
+    except outbound.OutboundRefused as exc:
+        raise InvalidCampaign(f"remote_url refused: {exc.message}",
+                              details={"field": "remote_url", "reason": exc.reason}) from None
+
+
 def _check_int(value: Any, *, field: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise InvalidCampaign(f"{field} must be an integer in {low}..{high}.", details={"field": field})
@@ -95,9 +109,8 @@ def campaign_create(*, created_by=None, game_version: GameVersion | None = None,
     if (game_version is None) == (not remote_url):
         raise InvalidCampaign("Give exactly one engine: a game version or a remote URL.",
                               details={"field": "engine"})
-    if remote_url and (not remote_url.startswith(("http://", "https://")) or len(remote_url) > 500):
-        raise InvalidCampaign("remote_url must be an http(s) URL of at most 500 characters.",
-                              details={"field": "remote_url"})
+    if remote_url:
+        _check_remote_url(remote_url)
     _check_int(target_spins, field="target_spins", low=1, high=MAX_TARGET)
     if query_budget is not None:
         _check_int(query_budget, field="query_budget", low=1, high=10 * MAX_TARGET)

@@ -1,19 +1,17 @@
-"""Webhook plumbing without the database: URL policy (SSRF guard), signing, the HTTP post.
+"""Webhook plumbing without the database: URL policy, signing, the HTTP post.
 
-The URL is checked at registration and again before every attempt, because DNS can change in between
-(rebinding). Redirects are never followed: a 3xx could point the request at an internal address.
+The URL is checked at registration and again on every attempt by the one outbound guard
+(`core.outbound`): a single lookup, every address public, the connection made to the checked
+address, no redirects, one generic error for any connection failure.
 """
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-import httpx
 from django.conf import settings
 
+from core import outbound
 from rl_app.exceptions import WebhookUrlRefused
 
 SIGNATURE_HEADER = "X-Royale-Signature"
@@ -26,44 +24,14 @@ def allow_private_targets() -> bool:
     return bool(getattr(settings, "RL_WEBHOOKS_ALLOW_PRIVATE", False))
 
 
-def _refuse(reason: str, message: str, **details) -> WebhookUrlRefused:
-    return WebhookUrlRefused(message, details={"field": "url", "reason": reason, **details})
-
-
-def _is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
-    return address.is_global and not (address.is_private or address.is_loopback or address.is_link_local
-                                      or address.is_multicast or address.is_reserved or address.is_unspecified)
-
-
 def webhook_url_check(url: str) -> None:
     """Raise WebhookUrlRefused unless `url` is http(s) without credentials and every address its host resolves
-    to is public. With settings.RL_WEBHOOKS_ALLOW_PRIVATE only the scheme and shape are checked."""
+    to is public. With settings.RL_WEBHOOKS_ALLOW_PRIVATE only the scheme, shape and resolution are checked."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise _refuse("malformed", "The webhook URL is malformed.") from exc
-    if parts.scheme not in ("http", "https"):
-        raise _refuse("scheme", "Only http and https webhook URLs are allowed.", scheme=parts.scheme)
-    if not parts.hostname:
-        raise _refuse("malformed", "The webhook URL has no host.")
-    if parts.username or parts.password:
-        raise _refuse("credentials", "Put no credentials in the webhook URL; verify the signature instead.")
-    if allow_private_targets():
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, port or (443 if parts.scheme == "https" else 80),
-                                   type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise _refuse("unresolvable", "The webhook host does not resolve.", host=parts.hostname) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not _is_public(address):
-            raise _refuse("private_address", "The webhook host resolves to a private, loopback, link-local or "
-                          "reserved address.", host=parts.hostname, address=str(address))
+        outbound.resolve_target(url, allow_private=allow_private_targets())
+    except outbound.OutboundRefused as exc:
+        raise WebhookUrlRefused(f"Webhook URL refused: {exc.message}",
+                                details={"field": "url", "reason": exc.reason}) from None
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -84,23 +52,23 @@ class PostResult:
 
 
 def post_signed(*, url: str, secret: str, body: bytes, headers: dict[str, str], previous_secret: str = "") -> PostResult:
-    """POST once. 2xx is success; network errors, 408, 429 and 5xx are retryable; other answers are final.
-    With ``previous_secret`` (a rotation's grace period) the body is also signed with it."""
-    try:
-        webhook_url_check(url)
-    except WebhookUrlRefused as exc:
-        return PostResult(ok=False, retryable=False, status_code=None, error=f"refused: {exc.details.get('reason')}")
+    """POST once, to the address checked for this attempt. 2xx is success; no answer, 408, 429 and 5xx are
+    retryable; other answers (3xx included: redirects are not followed) are final. With ``previous_secret``
+    (a rotation's grace period) the body is also signed with it. The recorded error never carries the
+    receiver's body or the transport's own text."""
     all_headers = {"Content-Type": "application/json", "User-Agent": "agent-royale-webhooks/1",
                    SIGNATURE_HEADER: sign(secret, body), **headers}
     if previous_secret:
         all_headers[PREVIOUS_SIGNATURE_HEADER] = sign(previous_secret, body)
     try:
-        with httpx.Client(timeout=TIMEOUT_SECONDS, follow_redirects=False, trust_env=False) as client:
-            response = client.post(url, content=body, headers=all_headers)
-    except httpx.HTTPError as exc:
-        return PostResult(ok=False, retryable=True, status_code=None, error=f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS])
+        response = outbound.post(url, content=body, headers=all_headers, timeout=TIMEOUT_SECONDS,
+                                  allow_private=allow_private_targets(), max_response_bytes=65_536)
+    except outbound.OutboundRefused as exc:
+        return PostResult(ok=False, retryable=False, status_code=None, error=f"refused: {exc.reason}")
+    except outbound.OutboundUnreachable as exc:
+        return PostResult(ok=False, retryable=True, status_code=None, error=f"unreachable: {exc}")
     if 200 <= response.status_code < 300:
         return PostResult(ok=True, retryable=False, status_code=response.status_code, error="")
     retryable = response.status_code in (408, 429) or response.status_code >= 500
     return PostResult(ok=False, retryable=retryable, status_code=response.status_code,
-                      error=f"HTTP {response.status_code}: {response.text[:200]}"[:MAX_ERROR_CHARS])
+                      error=f"HTTP {response.status_code}")

@@ -17,9 +17,9 @@ from django.db import transaction
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
-from core.auth import authenticate_bearer
+from core.auth import authenticate_request
 from core.exceptions import DomainError
 from core.money import format_amount
 from core.ratelimit import consume
@@ -73,16 +73,14 @@ def error_content(exc: DomainError) -> dict:
 
 def resolve_caller(request) -> services.Caller:
     """Optional bearer token; anonymous only when A2A_ALLOW_ANONYMOUS. Also applies the rate limit."""
-    header = request.META.get("HTTP_AUTHORIZATION", "")
     client_ip = request.META.get("REMOTE_ADDR") or None
-    token = None
-    if header:
-        if header.partition(" ")[0].lower() != "bearer":
-            raise Unauthorized("Use the Bearer scheme: 'Authorization: Bearer <token>'.")
-        try:
-            token = authenticate_bearer(header)
-        except AuthenticationFailed as exc:
-            raise Unauthorized(str(exc.detail)) from None
+    try:
+        token = authenticate_request(request)
+    except Throttled as exc:
+        raise RateLimited(retry_after=int(exc.wait or 1)) from None
+    except AuthenticationFailed as exc:
+        raise Unauthorized(str(exc.detail)) from None
+    if token is not None:
         request.api_token = token
     elif not settings.A2A_ALLOW_ANONYMOUS:
         raise AnonymousNotAllowed()

@@ -23,10 +23,9 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 from typing import Protocol, runtime_checkable
 
+from core import outbound
 from core.rng import FairRNG
 
 from .definition import GameDefinition
@@ -105,13 +104,21 @@ class LocalSlotEngine:
 
 
 class RemoteSlotEngine:
-    """Engine behind an HTTP endpoint (see the module docstring for the JSON contract)."""
+    """Engine behind an HTTP endpoint (see the module docstring for the JSON contract).
 
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
+    Every call goes through the outbound guard (`core.outbound`): one lookup, public addresses only
+    unless ``allow_private`` (default: settings.REMOTE_ENGINE_ALLOW_PRIVATE), the connection made to
+    the checked address, no redirects, and one message for any connection failure. ``headers`` are
+    sent with every call (e.g. an ``Authorization`` for an engine that wants one)."""
+
+    def __init__(self, url: str, timeout: float = 5.0, *, headers: dict[str, str] | None = None,
+                 allow_private: bool | None = None) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError("url must be http(s)")
         self.url = url
         self.timeout = timeout
+        self.headers = dict(headers or {})
+        self.allow_private = allow_private
 
     def spin(self, rng: RandomSource) -> SpinOutcome:
         if isinstance(rng, ScriptedDraws):
@@ -133,22 +140,29 @@ class RemoteSlotEngine:
             rng.randbelow(n)
         return outcome
 
+    def _allow_private(self) -> bool:
+        if self.allow_private is not None:
+            return self.allow_private
+        from django.conf import settings
+
+        return bool(getattr(settings, "REMOTE_ENGINE_ALLOW_PRIVATE", False))
+
     def _post(self, body_data: dict) -> tuple[SpinOutcome, object]:
         body = json.dumps(body_data).encode("utf-8")
-        request = urllib.request.Request(
-            self.url, data=body, method="POST",
-            headers={"Content-Type": "application/json", "Accept": "application/json"})
+        headers = {**self.headers, "Content-Type": "application/json", "Accept": "application/json"}
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 (http(s) only)
-                payload = response.read()
-        except urllib.error.HTTPError as exc:
-            raise EngineError(f"remote engine answered HTTP {exc.code}") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            response = outbound.post(self.url, content=body, headers=headers, timeout=self.timeout,
+                                     allow_private=self._allow_private())
+        except outbound.OutboundRefused as exc:
+            raise EngineError(f"remote engine refused: {exc.reason}") from exc
+        except outbound.OutboundUnreachable as exc:
             raise EngineError(f"remote engine unreachable: {exc}") from exc
+        if not 200 <= response.status_code < 300:
+            raise EngineError(f"remote engine answered HTTP {response.status_code}")
         try:
-            data = json.loads(payload)
+            data = json.loads(response.content)
             return SpinOutcome.from_dict(data), data
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, TypeError, KeyError, AttributeError) as exc:
             raise EngineError(f"remote engine sent an invalid outcome: {exc}") from exc
 
 

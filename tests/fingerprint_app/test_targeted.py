@@ -84,7 +84,7 @@ def test_an_engine_that_draws_raw_bytes_is_not_steered(passive):
 
 def test_an_unreachable_remote_engine_is_not_steered(passive):
     observations, before = passive("classic-medium")
-    engine = RemoteSlotEngine("http://127.0.0.1:9/nobody-listens")
+    engine = RemoteSlotEngine("http://127.0.0.1:9/nobody-listens", allow_private=True)
     outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before)
     assert not outcome.steerable and outcome.spins == 0 and outcome.result.status == "partial"
     assert any("refused scripted draws" in note for note in outcome.result.notes)

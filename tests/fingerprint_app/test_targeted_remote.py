@@ -11,10 +11,32 @@ from fingerprint_app.recovery.targeted import complete_with_targeted_probes
 from fingerprint_app.recovery.testing import sample_observations
 
 
+@pytest.fixture(autouse=True)
+def _scripted_draws_on(settings):
+    """Off by default (they read the reel strips out); a deployment that offers targeted probes enables them."""
+    settings.REMOTE_ENGINE_SCRIPTED_DRAWS = True
+
+
 @pytest.fixture
 def classic(load_definition, demo_definitions):
     load_definition(demo_definitions["classic-medium"])
     return demo_definitions["classic-medium"]
+
+
+@pytest.fixture
+def operator_raw(make_token):
+    return make_token("operator")[1]
+
+
+@pytest.fixture
+def client(client, operator_raw):
+    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {operator_raw}"
+    return client
+
+
+def _engine(live_server, operator_raw):
+    return RemoteSlotEngine(f"{live_server.url}/engines/classic-medium/spin", allow_private=True,
+                            headers={"Authorization": f"Bearer {operator_raw}"})
 
 
 def _post(client, body, slug="classic-medium"):
@@ -57,9 +79,9 @@ def uniform(demo_definitions):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_targeted_probes_finish_the_model_over_http(live_server, classic, uniform):
+def test_targeted_probes_finish_the_model_over_http(live_server, classic, uniform, operator_raw):
     observations, before = uniform
-    engine = RemoteSlotEngine(f"{live_server.url}/engines/classic-medium/spin")
+    engine = _engine(live_server, operator_raw)
     outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before)
     assert outcome.steerable and outcome.result.status == "exact", outcome.result.notes
     assert outcome.result.rtp == compute_par_sheet(classic).rtp
@@ -67,10 +89,24 @@ def test_targeted_probes_finish_the_model_over_http(live_server, classic, unifor
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_remote_engine_without_scripted_draws_stays_partial(live_server, classic, uniform, settings):
+def test_a_remote_engine_without_scripted_draws_stays_partial(live_server, classic, uniform, settings, operator_raw):
     settings.REMOTE_ENGINE_SCRIPTED_DRAWS = False
     observations, before = uniform
-    engine = RemoteSlotEngine(f"{live_server.url}/engines/classic-medium/spin")
+    engine = _engine(live_server, operator_raw)
     outcome = complete_with_targeted_probes(observations=observations, engine=engine, result=before)
     assert not outcome.steerable and outcome.spins == 0 and outcome.result.status == "partial"
     assert any("refused scripted draws" in note and "HTTP 400" in note for note in outcome.result.notes)
+
+
+@pytest.mark.django_db
+def test_scripted_draws_are_for_operators_and_every_call_needs_a_token(classic, make_token):
+    from django.test import Client
+
+    anonymous = Client()
+    assert _post(anonymous, {"seed": "ab" * 32}).status_code == 401
+    bad = Client(HTTP_AUTHORIZATION="Bearer nope")
+    assert _post(bad, {"seed": "ab" * 32}).json()["error"]["code"] == "UNAUTHENTICATED"
+    agent = Client(HTTP_AUTHORIZATION=f"Bearer {make_token('agent')[1]}")
+    response = _post(agent, {"draws": [1]})
+    assert response.status_code == 403 and "draw_ranges" not in response.json()
+    assert _post(agent, {"seed": "ab" * 32}).status_code == 200

@@ -60,9 +60,11 @@ def test_agents_cannot_see_the_maths(agent_client, operator_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_remote_engine_round_trip_matches_local(live_server):
+def test_remote_engine_round_trip_matches_local(live_server, make_token):
     version, _ = game_load(data=TEST_GAME)
-    remote = RemoteSlotEngine(f"{live_server.url}/engines/test-fruit/spin")
+    _, raw = make_token("agent")
+    remote = RemoteSlotEngine(f"{live_server.url}/engines/test-fruit/spin", allow_private=True,
+                              headers={"Authorization": f"Bearer {raw}"})
     for nonce in range(1, 6):
         remote_outcome = remote.spin(FairRNG("server-seed", "client", nonce))
         seed = FairRNG("server-seed", "client", nonce).random_bytes(32).hex()
