@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from core import outbound
 from core.exceptions import DomainError
+from core.money import exact_money, money_context
 from core.request_context import get_request_id
 from core.rng import generate_server_seed
 from fingerprint_app import metrics
@@ -225,6 +226,7 @@ def _stop(campaign_id: int, status: str, *, reason: str, error: str = "", expect
         return _result(campaign, committed=False)
 
 
+@exact_money
 def _wallet_refusal(campaign: ProbeCampaign, fee: Decimal) -> DomainError | None:
     """Cheap read-only look before probing, so a campaign whose wallet cannot pay does not query
     the engine; the charge under the wallet lock at commit is the authoritative check."""
@@ -280,7 +282,8 @@ def campaign_run_chunk(*, campaign_id: int) -> ChunkResult:
         reason = "target_reached" if start >= campaign.target_spins else "query_budget_exhausted"
         return _stop(campaign_id, CampaignStatus.COMPLETED, reason=reason, expected_spins=start)
     queries = queries_for_chunk(engine=engine, start_index=start, count=count)
-    fee = campaign.cost_per_query * queries
+    with money_context():
+        fee = campaign.cost_per_query * queries
     refusal = _wallet_refusal(campaign, fee)
     if refusal is not None:
         metrics.PROBE_CHUNKS.labels(outcome="paused").inc()
@@ -338,7 +341,8 @@ def _commit_chunk(campaign_id: int, *, start: int, count: int, queries: int, fee
         campaign.stats = merged.to_json()
         campaign.spins_done = start + count
         campaign.queries_used += queries
-        campaign.fees_charged += fee
+        with money_context():
+            campaign.fees_charged += fee
         campaign.chunks_done += 1
         campaign.convergence = _append_point(campaign.convergence, _convergence_point(merged))
         campaign.started_at = campaign.started_at or now
@@ -421,6 +425,7 @@ def _smallest_exact_prefix(observations: list, *, rtp: Fraction, equations: list
     return len(observations)
 
 
+@exact_money
 def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
     """How many targeted probes the campaign may run now — at most TARGETED_MAX_SPINS, within the
     query budget and what the wallet can pay (balance, daily limit) — and why none, if none."""
@@ -524,6 +529,7 @@ def _maybe_recover(campaign_id: int) -> None:
         profile.save()
 
 
+@exact_money
 def _pay_targeted(campaign: ProbeCampaign, *, spins: int, fields: dict, passive_fields: dict) -> dict:
     """Count and charge the targeted probes (campaign row locked). If the budget or the wallet
     no longer allows them (a race with the look before probing), the campaign pauses and the

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.db import WriteBatch, changed_fields, loaded_values
 from core.exceptions import DomainError, ValidationFailed
-from core.money import format_amount, multiply_money, parse_amount
+from core.money import exact_money, format_amount, multiply_money, parse_amount, ratio
 from core.request_context import get_request_id
 from core.rng import FairRNG, generate_server_seed, hash_server_seed
 from games_app.selectors import engine_for, game_latest_version
@@ -30,6 +30,7 @@ from wallet_app.selectors import wallet_get_for
 MAX_PROBES_PER_ACTION = 1000
 
 
+@exact_money
 def session_create(*, token, game_slug: str, wallet_id: int, budget: Decimal | None = None,
                    max_spins: int | None = None, client_seed: str | None = None,
                    reward_function: str = "net_payout") -> GameplaySession:
@@ -185,10 +186,10 @@ _HANDLERS = {Action.INITIALIZE: _initialize, Action.PROBE: _probe, Action.PLACE_
 def _summary(session: GameplaySession, writes: WriteBatch) -> dict[str, Any]:
     writes.flush()  # the reward history is read back from the steps, including those this transaction queued
     rewards = list(session.steps_recorded.order_by("index").values_list("reward", flat=True))
-    rtp = (session.total_payout / session.total_wagered) if session.total_wagered else None
+    rtp = ratio(session.total_payout, session.total_wagered, places=6) if session.total_wagered else None
     return {"spins": session.total_spins, "probes": session.probes, "wagered": format_amount(session.total_wagered),
             "fees": format_amount(session.total_fees), "payout": format_amount(session.total_payout),
-            "net": format_amount(session.net), "realised_rtp": format_amount(rtp.quantize(Decimal("1e-6"))) if rtp is not None else None,
+            "net": format_amount(session.net), "realised_rtp": format_amount(rtp) if rtp is not None else None,
             "total_reward": session.total_reward, "reward_history": rewards, "end_reason": session.end_reason,
             "server_seed": session.server_seed, "server_seed_hash": session.server_seed_hash,
             "client_seed": session.client_seed}
@@ -241,6 +242,7 @@ def _save(session: GameplaySession, writes: WriteBatch) -> None:
     writes.update(session, changed_fields(session, session.loaded_values))
 
 
+@exact_money
 def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str] = ("", "")) -> dict:
     """Apply one gameplay action.
 
@@ -262,6 +264,7 @@ def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str]
     return result
 
 
+@exact_money
 def session_act_batch(*, session_id: int, token, actions: list[dict], policy: tuple[str, str] = ("", "")) -> list[dict]:
     """Apply up to 1000 actions in order in ONE transaction: all or nothing.
 
@@ -281,6 +284,7 @@ def session_act_batch(*, session_id: int, token, actions: list[dict], policy: tu
     return results
 
 
+@exact_money
 def session_finalize(*, session_id: int, cause: str = "") -> dict | None:
     """Complete a session in `evaluating`: compute the summary, reveal the seed, move to `completed`.
 

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.models import Role
-from core.money import MoneyField, format_amount
+from core.money import MoneyField, exact_money, format_amount
 from wallet_app.exceptions import WalletNotFound
 from wallet_app.models import SPEND_KINDS, LedgerAudit, LedgerEntry, Wallet
 
@@ -55,6 +55,7 @@ class DailyLimitState:
     limit_resets_at: datetime
 
 
+@exact_money
 def wallet_daily_state(*, wallet: Wallet, now: datetime | None = None) -> DailyLimitState:
     now = now or timezone.now()
     spent = wallet_spend_today(wallet=wallet, now=now)

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from core.db import WriteBatch
 from core.exceptions import DomainError, InvalidAmount, ValidationFailed
-from core.money import MAX_AMOUNT, MONEY_DECIMAL_PLACES, format_amount
+from core.money import MONEY_DECIMAL_PLACES, exact_money, format_amount, in_column_range
 from core.request_context import get_request_id
 from wallet_app import metrics
 from wallet_app.exceptions import DailyLimitExceeded, InsufficientBalance, WalletAlreadyExists, WalletFrozen
@@ -44,7 +44,7 @@ def _checked_amount(value, *, field: str = "amount", allow_zero: bool = False) -
     if amount < 0 or (amount == 0 and not allow_zero):
         raise _reject(InvalidAmount(f"{field} must be greater than zero.", details={"field": field,
                                                                                    "value": str(amount)}))
-    if amount > MAX_AMOUNT or (amount != 0 and amount.normalize().as_tuple().exponent < -MONEY_DECIMAL_PLACES):
+    if not in_column_range(amount):
         raise _reject(InvalidAmount(f"{field} is too large or has more than {MONEY_DECIMAL_PLACES} decimals.",
                                     details={"field": field, "value": str(amount)}))
     return amount
@@ -77,8 +77,14 @@ def _record_spend(wallet: Wallet, *, spent: Decimal, amount: Decimal, now: datet
 
 def _entry(wallet: Wallet, *, amount: Decimal, kind: str, reference: str, request_id: str,
            now: datetime) -> LedgerEntry:
-    """Apply one signed change to a locked wallet (in memory) and build its ledger row, unsaved."""
-    wallet.balance += amount
+    """Apply one signed change to a locked wallet (in memory) and build its ledger row, unsaved.
+    Raises InvalidAmount when the new balance would not fit NUMERIC(38,18)."""
+    balance = wallet.balance + amount
+    if not in_column_range(balance):
+        raise _reject(InvalidAmount("The amount would take the balance beyond the largest supported value.",
+                                    details={"field": "amount", "balance": format_amount(wallet.balance),
+                                             "value": format_amount(abs(amount))}))
+    wallet.balance = balance
     return LedgerEntry(wallet=wallet, amount=amount, kind=kind, balance_after=wallet.balance, reference=reference,
                        request_id=request_id or get_request_id(), created_at=now)
 
@@ -95,6 +101,7 @@ def _save_balance(wallet: Wallet, *extra: str) -> None:
     wallet.save(update_fields=["balance", "updated_at", *extra])
 
 
+@exact_money
 def wallet_create(*, owner, currency: str | None = None, daily_limit: Decimal | None = None,
                   cost_per_spin: Decimal | None = None, cost_per_query: Decimal | None = None) -> Wallet:
     """Create an empty wallet for `owner`. Fees default to the settings; no limit by default.
@@ -120,6 +127,7 @@ def wallet_create(*, owner, currency: str | None = None, daily_limit: Decimal | 
         raise WalletAlreadyExists(details={"wallet_id": existing, "currency": currency}) from exc
 
 
+@exact_money
 def deposit(*, wallet_id: int, amount: Decimal, reference: str = "", request_id: str = "") -> LedgerEntry:
     """Credit `amount` (kind deposit). Locks the wallet; raises WalletNotFound, WalletFrozen, InvalidAmount."""
     with transaction.atomic():
@@ -132,6 +140,7 @@ def deposit(*, wallet_id: int, amount: Decimal, reference: str = "", request_id:
         return entry
 
 
+@exact_money
 def withdraw(*, wallet_id: int, amount: Decimal, reference: str = "", request_id: str = "") -> LedgerEntry:
     """Debit `amount` (kind withdrawal); withdrawals do not count toward the daily limit.
     Locks the wallet; raises WalletNotFound, WalletFrozen, InvalidAmount, InsufficientBalance."""
@@ -146,6 +155,7 @@ def withdraw(*, wallet_id: int, amount: Decimal, reference: str = "", request_id
         return entry
 
 
+@exact_money
 def settle_play_locked(*, wallet: Wallet, stake: Decimal, fee: Decimal, payout: Decimal, writes: WriteBatch,
                        fee_kind: str = LedgerKind.SPIN_FEE, reference: str = "", request_id: str = "") -> list[LedgerEntry]:
     """A play's money movement on a wallet the caller has ALREADY locked in this transaction (a session
@@ -185,6 +195,7 @@ def settle_play_locked(*, wallet: Wallet, stake: Decimal, fee: Decimal, payout: 
     return entries
 
 
+@exact_money
 def _settle_play(*, wallet_id: int, stake: Decimal, fee: Decimal, fee_kind: str, payout: Decimal, reference: str,
                  request_id: str) -> list[LedgerEntry]:
     with transaction.atomic(), WriteBatch() as writes:
@@ -213,6 +224,7 @@ def settle_spin(*, wallet_id: int, stake: Decimal, fee: Decimal, payout: Decimal
                         reference=reference, request_id=request_id)
 
 
+@exact_money
 def credit_payout(*, wallet_id: int, amount: Decimal, reference: str = "", request_id: str = "") -> LedgerEntry | None:
     """Credit a win (kind payout); zero returns None and writes nothing. Payouts do not reduce the
     day's spend. Locks the wallet; raises WalletNotFound, WalletFrozen, InvalidAmount."""
@@ -228,6 +240,7 @@ def credit_payout(*, wallet_id: int, amount: Decimal, reference: str = "", reque
         return entry
 
 
+@exact_money
 def lock_for_channel(*, wallet_id: int, amount: Decimal, reference: str, request_id: str = "") -> LedgerEntry:
     """Move `amount` out of the wallet into an A2A channel (kind channel_lock). It counts as daily
     spend: the money is at risk from now on. Locks the wallet; raises WalletNotFound, WalletFrozen,
@@ -247,6 +260,7 @@ def lock_for_channel(*, wallet_id: int, amount: Decimal, reference: str, request
         return entry
 
 
+@exact_money
 def release_from_channel(*, wallet_id: int, amount: Decimal, reference: str,
                          request_id: str = "") -> LedgerEntry | None:
     """Return a channel's remaining funds (kind channel_release); zero returns None. Allowed while
@@ -263,6 +277,7 @@ def release_from_channel(*, wallet_id: int, amount: Decimal, reference: str,
         return entry
 
 
+@exact_money
 def limits_update(*, wallet_id: int, daily_limit=UNCHANGED, cost_per_spin=UNCHANGED,
                   cost_per_query=UNCHANGED) -> Wallet:
     """Change only the settings passed (daily_limit=None removes the limit). Allowed while frozen.

@@ -1,7 +1,9 @@
 """The deployed game rules, exactly as clients verify them (issue 6). Pure functions, no I/O."""
 import hashlib
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
+
+from core import money
 
 QUANTUM = Decimal(1).scaleb(-18)
 
@@ -41,13 +43,18 @@ def result_hash(*, casino_seed: str, agent_seed: str, nonce: int) -> str:
 
 def quantize_down(amount: Decimal) -> Decimal:
     """Amounts past 18 decimals are rounded toward the house (down)."""
-    return amount.quantize(QUANTUM, rounding=ROUND_DOWN)
+    return money.quantize_down(amount)
+
+
+def payout_for(bet: Decimal, multiplier) -> Decimal:
+    """bet × multiplier, rounded down once, exactly (core.money)."""
+    return money.multiply_money(bet, multiplier)
 
 
 def max_bet(*, game: str, available_casino_balance: Decimal) -> Decimal:
     if available_casino_balance <= 0:
         return Decimal(0)
-    return quantize_down(available_casino_balance / MAX_BET_DIVISOR[game])
+    return money.divide_down(available_casino_balance, MAX_BET_DIVISOR[game])
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.exceptions import DomainError
-from core.money import format_amount
+from core.money import exact_money, format_amount
 from core.request_context import get_request_id
 from games_app.casino import locks, rules, selectors
 from games_app.casino.addresses import to_checksum_address
@@ -91,6 +91,7 @@ class _Context:
 # entry point
 
 
+@exact_money
 def casino_execute(*, call: CasinoCall, caller: Caller, header_key: str | None = None) -> Outcome:
     """Run one mutating action exactly once per idempotency key.
 
@@ -480,13 +481,13 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
     digest = rules.result_hash(casino_seed=commit.casino_seed, agent_seed=agent_seed, nonce=nonce)
     if game == Game.SLOTS:
         outcome = rules.slots_outcome(digest)
-        payout = rules.quantize_down(bet * outcome.multiplier)
+        payout = rules.payout_for(bet, outcome.multiplier)
         result = {"reels": list(outcome.reels), "reelIndices": list(outcome.reel_indices),
                   "multiplier": outcome.multiplier}
     else:
         side = rules.coinflip_result(digest)
         won = side == commit.choice
-        payout = rules.quantize_down(bet * rules.COINFLIP_MULTIPLIER) if won else ZERO
+        payout = rules.payout_for(bet, rules.COINFLIP_MULTIPLIER) if won else ZERO
         result = {"choice": commit.choice, "result": side, "won": won}
     if channel.casino_balance + bet - payout < 0:
         raise InsufficientBalance("casinoBalance cannot cover the payout.")
@@ -576,6 +577,7 @@ def _lotto_buy(ctx: _Context) -> _Result:
     return _Result(content=content, channel=channel, rounds=1)
 
 
+@exact_money
 def lotto_run_due_draws(*, now: datetime | None = None, limit: int = 50) -> int:
     """Draw every due open draw (reveal its seed, fix the number, mark losing tickets) and credit
     every winning ticket still open. Safe to re-run after a crash: each step is its own
@@ -609,6 +611,7 @@ def lotto_run_due_draws(*, now: datetime | None = None, limit: int = 50) -> int:
     return drawn
 
 
+@exact_money
 def lotto_settle_ticket(*, ticket_id: int, now: datetime | None = None) -> CasinoLottoTicket:
     """Credit one winning ticket into its channel (a round + event, nonce + 1), or record the
     win as unpaid when the channel has closed. Locks the channel, then the ticket."""
@@ -646,6 +649,7 @@ def lotto_settle_ticket(*, ticket_id: int, now: datetime | None = None) -> Casin
         return ticket
 
 
+@exact_money
 def commits_expire_stale(*, now: datetime | None = None, batch: int = 500) -> int:
     """Mark pending commits past their reveal timeout as expired. Skips commits a reveal is
     holding right now (that reveal decides them), so it never waits on a player."""

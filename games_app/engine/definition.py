@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Context, Decimal
 from fractions import Fraction
 from functools import cached_property
 from pathlib import Path
@@ -67,7 +67,8 @@ def _multiplier_json(value: Fraction) -> int | str:
 
 
 def _money_str(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    # normalize() in the default 28-digit context would round a 38-digit NUMERIC(38,18) bet.
+    return format(value.normalize(Context(prec=80)), "f")
 
 
 def _field_path(parts: Iterable[Any]) -> str:
