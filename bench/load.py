@@ -88,9 +88,9 @@ def create_fixtures(clients: int) -> list[dict]:
         wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("1000000"), reference="bench")
         sessions = []
         for _ in range(2):
-            session = session_create(token=token, game_slug=GAME, wallet_id=wallet.pk)
-            session_act(session_id=session.pk, token=token, action={"type": "initialize"})
-            session_act(session_id=session.pk, token=token, action={"type": "place_bet", "amount": BET})
+            session = session_create(actor=token.actor, game_slug=GAME, wallet_id=wallet.pk)
+            session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
+            session_act(session_id=session.pk, actor=token.actor, action={"type": "place_bet", "amount": BET})
             sessions.append(session.pk)
         fixtures.append({"raw": raw, "spin_session": sessions[0], "batch_session": sessions[1],
                          "address": "0x" + secrets.token_hex(20)})

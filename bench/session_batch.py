@@ -37,22 +37,22 @@ def main() -> None:
     token, _ = token_create(name=f"bench-{time.time_ns()}", role="agent")
     wallet = wallet_services.wallet_create(owner=token.owner)
     wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("1000000"))
-    session = session_create(token=token, game_slug=args.game, wallet_id=wallet.pk)
-    session_act(session_id=session.pk, token=token, action={"type": "initialize"})
-    session_act(session_id=session.pk, token=token, action={"type": "place_bet", "amount": "0.2"})
+    session = session_create(actor=token.actor, game_slug=args.game, wallet_id=wallet.pk)
+    session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
+    session_act(session_id=session.pk, actor=token.actor, action={"type": "place_bet", "amount": "0.2"})
 
     started = time.perf_counter()
     done = 0
     while done < args.spins:
         size = min(args.batch, args.spins - done)
-        session_act_batch(session_id=session.pk, token=token, actions=[{"type": "spin"}] * size)
+        session_act_batch(session_id=session.pk, actor=token.actor, actions=[{"type": "spin"}] * size)
         done += size
     batch_rate = done / (time.perf_counter() - started)
 
     singles = min(1000, args.spins)
     started = time.perf_counter()
     for _ in range(singles):
-        session_act(session_id=session.pk, token=token, action={"type": "spin"})
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "spin"})
     single_rate = singles / (time.perf_counter() - started)
     print(f"game={args.game} batch={args.batch}: {batch_rate:,.0f} spins/s in batches; "
           f"{single_rate:,.0f} spins/s one action per transaction ({1000 / single_rate:.2f} ms each)")

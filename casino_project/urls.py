@@ -11,6 +11,7 @@ api_patterns = [
     path("", include("sessions_app.urls")),
     path("", include("fingerprint_app.urls")),
     path("", include("rl_app.urls")),
+    path("", include("operator_console.api_urls")),
 ]
 
 urlpatterns = [

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from core.policy import Actor, actor_from_token
+
 
 class Role(models.TextChoices):
     AGENT = "agent", "Agent"
@@ -41,6 +43,11 @@ class ApiToken(models.Model):
 
     def has_role(self, minimum: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+
+    @property
+    def actor(self) -> Actor:
+        """The token's owner acting in the token's role (core.policy.Actor), what services take."""
+        return actor_from_token(self)
 
 
 class IdempotencyRecord(models.Model):

@@ -4,11 +4,11 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import policy
 from core.exceptions import ValidationFailed
 from core.idempotency import idempotent
-from core.models import Role
 from core.pagination import NewestFirstPagination
-from core.permissions import IsOperator, token_of
+from core.permissions import IsOperator
 from fingerprint_app import selectors, services
 from fingerprint_app.serializers import (
     CampaignCreateInputSerializer,
@@ -41,16 +41,16 @@ def _game_version(slug: str, number: int | None) -> GameVersion:
 
 
 def _wallet(request, wallet_id: int | None) -> Wallet:
-    """The operator's own wallet (admins may name any wallet)."""
-    token = token_of(request)
+    """The caller's own wallet: only a wallet's owner spends from it, admins included."""
+    actor = policy.actor_of_request(request)
     if wallet_id is None:
-        wallet = Wallet.objects.filter(owner_id=token.owner_id).order_by("pk").first()
+        wallet = policy.scope(actor, policy.Act.WALLET_SPEND, Wallet.objects.order_by("pk")).first()
         if wallet is None:
             raise ValidationFailed("You have no wallet to charge the queries to; create one or pass wallet_id.",
                                    details={"field": "wallet_id"})
         return wallet
-    wallet = wallet_get_for(wallet_id=wallet_id, token=token)
-    if wallet.owner_id != token.owner_id and not token.has_role(Role.ADMIN):
+    wallet = wallet_get_for(wallet_id=wallet_id, actor=actor)
+    if not policy.allows(actor, policy.Act.WALLET_SPEND, owner_id=wallet.owner_id):
         raise ValidationFailed("The campaign's wallet must be your own.", details={"field": "wallet_id"})
     return wallet
 

@@ -4,7 +4,7 @@
     @audited("freeze_wallets")
     def freeze_wallets(self, request, queryset): ... return {"frozen": n}
 
-    has_freeze_wallets_permission = console_permission("freeze_wallets")
+    has_freeze_wallets_permission = policy_permission(Act.WALLET_FREEZE)
 
 The wrapped action returns a dict of details (or None); the decorator records one AdminActionLog
 row per run (selected objects, details, outcome) and turns a DomainError into an error message
@@ -16,6 +16,7 @@ from collections.abc import Callable
 from django.contrib import messages
 
 from core.exceptions import DomainError
+from core.policy import actor_from_user, role_allows
 from operator_console.models import ActionOutcome
 from operator_console.services import MAX_LOGGED_OBJECTS, admin_action_record
 
@@ -27,6 +28,17 @@ def console_permission(codename: str) -> Callable:
         return request.user.has_perm(f"operator_console.{codename}")
 
     has_permission.__name__ = f"has_{codename}_permission"
+    return has_permission
+
+
+def policy_permission(action: str) -> Callable:
+    """A `has_<name>_permission` method for ModelAdmin: may the console login's role do `action`
+    (core.policy, the same rule the API applies)?"""
+
+    def has_permission(self, request) -> bool:
+        return role_allows(actor_from_user(request.user), action)
+
+    has_permission.__name__ = f"has_{action.replace('.', '_')}_permission"
     return has_permission
 
 

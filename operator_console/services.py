@@ -9,19 +9,20 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.db.models import Model
 
+from core.policy import CONSOLE_GROUP_ROLES, Actor
 from core.request_context import get_request_id
 from operator_console.models import ActionOutcome, AdminActionLog
+from sessions_app.services import session_force_close
 
-OPERATORS_GROUP = "operators"
-ADMINS_GROUP = "admins"
-CONSOLE_ROLES = {"operator": OPERATORS_GROUP, "admin": ADMINS_GROUP}
+CONSOLE_ROLES = {role: group for group, role in CONSOLE_GROUP_ROLES.items()}
+OPERATORS_GROUP, ADMINS_GROUP = CONSOLE_ROLES["operator"], CONSOLE_ROLES["admin"]
 # What operators may do besides viewing every table (DESIGN.md §7): the console's actions.
 OPERATOR_ACTION_CODENAMES = ("view_dashboard", "run_audits", "freeze_wallets", "revoke_tokens", "expire_commits",
                              "abort_sessions", "start_campaigns")
 MAX_LOGGED_OBJECTS = 100
 
 
-def admin_action_record(*, actor, action: str, objects: Iterable[Model] = (), target_model: str = "",
+def admin_action_record(*, actor: Actor | Any, action: str, objects: Iterable[Model] = (), target_model: str = "",
                         details: dict[str, Any] | None = None, outcome: str = ActionOutcome.OK,
                         object_count: int | None = None) -> AdminActionLog:
     """Append one row to the admin audit trail. The first MAX_LOGGED_OBJECTS objects are stored by
@@ -34,8 +35,12 @@ def admin_action_record(*, actor, action: str, objects: Iterable[Model] = (), ta
     if object_count > MAX_LOGGED_OBJECTS:
         details["object_count"] = object_count
     shown = objects[:MAX_LOGGED_OBJECTS]
+    if isinstance(actor, Actor):  # an API token's owner or a console login, as core.policy sees it
+        actor_id, username = actor.user_id, actor.username
+    else:
+        actor_id, username = getattr(actor, "pk", None), getattr(actor, "username", "") or ""
     return AdminActionLog.objects.create(
-        actor=actor if getattr(actor, "pk", None) else None, actor_username=getattr(actor, "username", "") or "",
+        actor_id=actor_id, actor_username=username,
         action=action, target_model=target_model, object_ids=[str(obj.pk) for obj in shown],
         object_reprs=[str(obj)[:200] for obj in shown], outcome=outcome, details=details,
         request_id=get_request_id())
@@ -120,22 +125,14 @@ def stale_commits_expire_by(*, actor) -> AdminActionLog:
                                details={"expired": expired})
 
 
-class ConsoleActor:
-    """Stands in for an operator ApiToken when the console acts on a session: sessions_app asks a
-    token only for `owner_id` and `has_role`, and console staff act with operator scope."""
-
-    def __init__(self, user):
-        self.user = user
-        self.owner_id = user.pk
-
-    def has_role(self, minimum: str) -> bool:
-        return minimum in ("agent", "operator")
-
-
-def session_abort_by(*, session_id: int, actor) -> dict:
-    """Abort one gameplay session through its state machine (sessions_app.services.session_act), as
-    console user `actor`. Locks the session; raises SessionNotFound, or InvalidStateTransition
-    (409) when it is already completed. The caller records the action in the trail."""
-    from sessions_app.services import session_act
-
-    return session_act(session_id=session_id, token=ConsoleActor(actor), action={"type": "abort"})
+def session_force_close_by(*, session_id: int, actor: Actor, reason: str = "", via: str = "api") -> AdminActionLog:
+    """Force-close one gameplay session as staff `actor` and record it in the admin trail, in one
+    transaction: the trail row exists exactly when the session was closed. Moves no money (see
+    sessions_app.services.session_force_close). Raises SessionNotFound, Forbidden (not staff), or
+    InvalidStateTransition (409) for a completed session."""
+    with transaction.atomic():
+        session, from_state = session_force_close(session_id=session_id, actor=actor, reason=reason)
+        return admin_action_record(actor=actor, action="force_close_session", objects=[session], details={
+            "via": via, "role": actor.role, "reason": reason, "from_state": from_state, "owner_id": session.owner_id,
+            "wallet_id": session.wallet_id, "spins": session.total_spins, "net": session.summary["net"],
+            "money_moved": "0"})

@@ -5,6 +5,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import policy
 from core.idempotency import idempotent
 from core.pagination import NewestFirstPagination
 from rl_app import selectors, services
@@ -57,7 +58,7 @@ class SessionTraceApi(APIView):
                                OpenApiParameter("limit", int, description="Page size, 1-1000 (default 100)")])
     def get(self, request, version, session_id: int):
         filters = _query(self.FilterSerializer, request)
-        steps = selectors.trace_steps(session_id=session_id, token=request.auth, after=filters.get("after"))
+        steps = selectors.trace_steps(session_id=session_id, actor=policy.actor_of_request(request), after=filters.get("after"))
         return _paginate(self, StepPagination(), steps, StepOutputSerializer)
 
 
@@ -109,7 +110,7 @@ class EpisodeListApi(APIView):
                                OpenApiParameter("limit", int, description="Page size, 1-200 (default 50)")])
     def get(self, request, version):
         filters = _query(self.FilterSerializer, request)
-        episodes = selectors.episode_list(token=request.auth, **filters)
+        episodes = selectors.episode_list(actor=policy.actor_of_request(request), **filters)
         return _paginate(self, NewestFirstPagination(), episodes, EpisodeOutputSerializer, _episode_data)
 
 
@@ -149,7 +150,7 @@ class FeedbackApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         feedback = services.policy_feedback_create(
-            token=request.auth, session_id=fields["session"], step_index=fields.get("step"),
+            actor=policy.actor_of_request(request), session_id=fields["session"], step_index=fields.get("step"),
             policy_id=fields["policy_id"], policy_version=fields["policy_version"],
             value_estimates=fields["value_estimates"], data=fields["data"])
         return Response(FeedbackOutputSerializer(feedback).data, status=status.HTTP_201_CREATED)
@@ -159,8 +160,8 @@ class FeedbackApi(APIView):
                                OpenApiParameter("limit", int, description="Page size, 1-200 (default 50)")])
     def get(self, request, version):
         filters = _query(self.FilterSerializer, request)
-        feedback = selectors.policy_feedback_list(token=request.auth, session_id=filters.get("session"),
-                                                  policy=filters.get("policy"))
+        feedback = selectors.policy_feedback_list(actor=policy.actor_of_request(request),
+                                                  session_id=filters.get("session"), policy=filters.get("policy"))
         return _paginate(self, NewestFirstPagination(), feedback, FeedbackOutputSerializer)
 
 
@@ -205,7 +206,7 @@ class HookSecretRotateApi(APIView):
     def post(self, request, version, hook_id: int):
         data = self.RotateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        hook, secret = services.webhook_secret_rotate(token=request.auth, hook_id=hook_id,
+        hook, secret = services.webhook_secret_rotate(actor=policy.actor_of_request(request), hook_id=hook_id,
                                                       grace_seconds=data.validated_data["grace_seconds"])
         hook.secret = secret
         return Response(HookRotatedSerializer(hook).data)
@@ -230,7 +231,7 @@ class HookListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         hook, secret = services.webhook_hook_create(
-            token=request.auth, url=fields["url"], events=fields["events"],
+            actor=policy.actor_of_request(request), url=fields["url"], events=fields["events"],
             reward_threshold=fields.get("reward_threshold"), description=fields["description"])
         hook.secret = secret
         return Response(HookCreatedSerializer(hook).data, status=status.HTTP_201_CREATED)
@@ -238,18 +239,18 @@ class HookListCreateApi(APIView):
     @extend_schema(responses=HookOutputSerializer(many=True), tags=["rl"], summary="List webhooks (secrets omitted)",
                    parameters=[OpenApiParameter("limit", int, description="Page size, 1-200 (default 50)")])
     def get(self, request, version):
-        return _paginate(self, NewestFirstPagination(), selectors.webhook_hook_list(token=request.auth),
+        return _paginate(self, NewestFirstPagination(), selectors.webhook_hook_list(actor=policy.actor_of_request(request)),
                          HookOutputSerializer)
 
 
 class HookDetailApi(APIView):
     @extend_schema(responses=HookOutputSerializer, tags=["rl"], summary="One webhook")
     def get(self, request, version, hook_id: int):
-        return Response(HookOutputSerializer(selectors.webhook_hook_get(hook_id=hook_id, token=request.auth)).data)
+        return Response(HookOutputSerializer(selectors.webhook_hook_get(hook_id=hook_id, actor=policy.actor_of_request(request))).data)
 
     @extend_schema(responses={204: None}, tags=["rl"], summary="Deactivate a webhook (its delivery log is kept)")
     def delete(self, request, version, hook_id: int):
-        services.webhook_hook_deactivate(token=request.auth, hook_id=hook_id)
+        services.webhook_hook_deactivate(actor=policy.actor_of_request(request), hook_id=hook_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -268,6 +269,6 @@ class HookDeliveryListApi(APIView):
     @extend_schema(responses=DeliveryOutputSerializer(many=True), tags=["rl"], summary="Delivery log of a webhook",
                    parameters=[OpenApiParameter("limit", int, description="Page size, 1-200 (default 50)")])
     def get(self, request, version, hook_id: int):
-        deliveries = selectors.webhook_delivery_list(hook_id=hook_id, token=request.auth)
+        deliveries = selectors.webhook_delivery_list(hook_id=hook_id, actor=policy.actor_of_request(request))
         return _paginate(self, NewestFirstPagination(), deliveries, DeliveryOutputSerializer)
 

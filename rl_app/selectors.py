@@ -3,27 +3,24 @@ from datetime import datetime
 
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
+from core.policy import Act, Actor, allows_any, get_for, scope
 from rl_app.exceptions import WebhookNotFound
 from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookHook
 from sessions_app.models import GameplaySession
 from sessions_app.selectors import session_get
 
 
-def _is_staff(token) -> bool:
-    return token.has_role("operator")
-
-
-def trace_steps(*, session_id: int, token, after: int | None = None) -> QuerySet[ExperienceStep]:
-    """The session's steps in index order. Raises SessionNotFound (404) for a session the token may not read,
+def trace_steps(*, session_id: int, actor: Actor, after: int | None = None) -> QuerySet[ExperienceStep]:
+    """The session's steps in index order. Raises SessionNotFound (404) for a session the actor may not read,
     so another agent's session looks exactly like a missing one."""
-    session = session_get(session_id=session_id, token=token)
+    session = session_get(session_id=session_id, actor=actor)
     queryset = ExperienceStep.objects.filter(session_id=session.pk).order_by("index")
     if after is not None:
         queryset = queryset.filter(index__gt=after)
     return queryset
 
 
-def episode_list(*, token, game: str | None = None, policy: str | None = None, since: datetime | None = None,
+def episode_list(*, actor: Actor, game: str | None = None, policy: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, owner: str | None = None) -> QuerySet[GameplaySession]:
     """Sessions with at least one step, as episodes, newest first, in one query: annotated with the policy of
     their first step and whether a step terminated or truncated them. `policy` matches any step's policy id;
@@ -36,9 +33,8 @@ def episode_list(*, token, game: str | None = None, policy: str | None = None, s
                           terminated=Exists(steps.filter(terminated=True)),
                           truncated=Exists(steps.filter(truncated=True)))
                 .order_by("-id"))
-    if not _is_staff(token):
-        queryset = queryset.filter(owner_id=token.owner_id)
-    elif owner:
+    queryset = scope(actor, Act.TRACE_READ, queryset)
+    if owner and allows_any(actor, Act.TRACE_READ):
         queryset = queryset.filter(owner__username=owner)
     if game:
         queryset = queryset.filter(game_version__game__slug=game)
@@ -51,10 +47,10 @@ def episode_list(*, token, game: str | None = None, policy: str | None = None, s
     return queryset
 
 
-def policy_feedback_list(*, token, session_id: int | None = None, policy: str | None = None) -> QuerySet[PolicyFeedback]:
-    queryset = PolicyFeedback.objects.select_related("owner").order_by("-id")
-    if not _is_staff(token):
-        queryset = queryset.filter(owner_id=token.owner_id)
+def policy_feedback_list(*, actor: Actor, session_id: int | None = None,
+                         policy: str | None = None) -> QuerySet[PolicyFeedback]:
+    queryset = scope(actor, Act.FEEDBACK_READ,
+                            PolicyFeedback.objects.select_related("owner").order_by("-id"))
     if session_id is not None:
         queryset = queryset.filter(session_id=session_id)
     if policy:
@@ -62,19 +58,19 @@ def policy_feedback_list(*, token, session_id: int | None = None, policy: str | 
     return queryset
 
 
-def webhook_hook_list(*, token) -> QuerySet[WebhookHook]:
-    queryset = WebhookHook.objects.select_related("owner").order_by("-id")
-    return queryset if _is_staff(token) else queryset.filter(owner_id=token.owner_id)
+def webhook_hook_list(*, actor: Actor) -> QuerySet[WebhookHook]:
+    return scope(actor, Act.WEBHOOK_READ, WebhookHook.objects.select_related("owner").order_by("-id"))
 
 
-def webhook_hook_get(*, hook_id: int, token) -> WebhookHook:
-    """Raises WebhookNotFound (404) for an unknown hook or another agent's."""
-    hook = webhook_hook_list(token=token).filter(pk=hook_id).first()
-    if hook is None:
-        raise WebhookNotFound(details={"hook": hook_id})
-    return hook
+def webhook_hook_get(*, hook_id: int, actor: Actor, action: str = Act.WEBHOOK_READ,
+                     queryset: QuerySet[WebhookHook] | None = None) -> WebhookHook:
+    """The hook if `actor` may do `action` to it (default: read; `queryset` may lock). Raises
+    WebhookNotFound (404) for an unknown hook or one the actor may not read, Forbidden (403) for
+    one it may read but not, e.g., rotate."""
+    queryset = WebhookHook.objects.select_related("owner") if queryset is None else queryset
+    return get_for(actor, action, queryset, pk=hook_id, not_found=WebhookNotFound(details={"hook": hook_id}))
 
 
-def webhook_delivery_list(*, hook_id: int, token) -> QuerySet[WebhookDelivery]:
-    hook = webhook_hook_get(hook_id=hook_id, token=token)
+def webhook_delivery_list(*, hook_id: int, actor: Actor) -> QuerySet[WebhookDelivery]:
+    hook = webhook_hook_get(hook_id=hook_id, actor=actor)
     return WebhookDelivery.objects.filter(hook_id=hook.pk).order_by("-id")

@@ -12,14 +12,15 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 
+from core import policy
 from core.db import WriteBatch
 from core.exceptions import ValidationFailed
 from core.request_context import get_request_id
 from rl_app import metrics
-from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed, WebhookNotFound
+from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed
 from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookEvent,
                            WebhookHook)
-from rl_app.selectors import webhook_hook_get, webhook_hook_list
+from rl_app.selectors import webhook_hook_get
 from rl_app.step_webhooks import schedule_step_webhooks
 from rl_app.webhooks import encode_body, post_signed, webhook_url_check
 from sessions_app.selectors import session_get
@@ -58,15 +59,17 @@ def _finite_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def policy_feedback_create(*, token, session_id: int, policy_id: str, policy_version: str = "",
+def policy_feedback_create(*, actor: policy.Actor, session_id: int, policy_id: str, policy_version: str = "",
                            step_index: int | None = None, value_estimates: dict | None = None,
                            data: Any = None) -> PolicyFeedback:
     """Store a policy's feedback on a session (an episode) or one of its steps.
 
-    The session must be visible to the token (agents: their own; staff: any) else SessionNotFound (404).
+    Only the session's owner gives feedback on it: SessionNotFound (404) for a session the actor may not
+    read, Forbidden (403) for one it may only read (staff).
     Raises ValidationFailed for a step the episode does not have, non-numeric or too many value estimates,
     or a free JSON payload over 16 KiB. Append-only: feedback is never updated."""
-    session = session_get(session_id=session_id, token=token)
+    session = session_get(session_id=session_id, actor=actor)
+    policy.require(actor, policy.Act.FEEDBACK_CREATE, owner_id=session.owner_id)
     if step_index is not None and step_index >= session.steps:
         raise ValidationFailed("The episode has no such step.", details={"field": "step", "steps": session.steps})
     value_estimates = value_estimates or {}
@@ -80,7 +83,7 @@ def policy_feedback_create(*, token, session_id: int, policy_id: str, policy_ver
     if len(json.dumps(data if data is not None else {})) > MAX_FEEDBACK_JSON_BYTES:
         raise ValidationFailed("data is larger than 16 KiB.", details={"field": "data", "max_bytes": MAX_FEEDBACK_JSON_BYTES})
     return PolicyFeedback.objects.create(
-        owner_id=token.owner_id, session=session, step_index=step_index, policy_id=policy_id[:100],
+        owner_id=actor.user_id, session=session, step_index=step_index, policy_id=policy_id[:100],
         policy_version=policy_version[:100], value_estimates=value_estimates,
         data=data if data is not None else {}, request_id=get_request_id())
 
@@ -90,13 +93,14 @@ def policy_feedback_create(*, token, session_id: int, policy_id: str, policy_ver
 MAX_ACTIVE_HOOKS_PER_OWNER = 20
 
 
-def webhook_hook_create(*, token, url: str, events: list[str], reward_threshold: float | None = None,
+def webhook_hook_create(*, actor: policy.Actor, url: str, events: list[str], reward_threshold: float | None = None,
                         description: str = "") -> tuple[WebhookHook, str]:
-    """Register a webhook for the token's owner; returns (hook, secret) — the only time the secret is shown.
+    """Register a webhook for `actor`; returns (hook, secret) — the only time the secret is shown.
 
     Raises WebhookUrlRefused (400) for a non-http(s), credentialed, unresolvable or non-public URL (unless
     settings.RL_WEBHOOKS_ALLOW_PRIVATE), ValidationFailed for bad events or a missing/needless threshold,
     TooManyWebhooks past 20 active hooks. Serializes on the owner's row so the cap holds under races."""
+    policy.require(actor, policy.Act.WEBHOOK_CREATE, owner_id=actor.user_id)
     events = sorted(set(events))
     if not events or not set(events) <= set(WebhookEvent.values):
         raise ValidationFailed("events must be a non-empty subset of the known events.",
@@ -110,12 +114,12 @@ def webhook_hook_create(*, token, url: str, events: list[str], reward_threshold:
     webhook_url_check(url)
     secret = secrets.token_hex(32)
     with transaction.atomic():
-        _lock_owner(token.owner_id)
-        if WebhookHook.objects.filter(owner_id=token.owner_id, active=True).count() >= MAX_ACTIVE_HOOKS_PER_OWNER:
+        _lock_owner(actor.user_id)
+        if WebhookHook.objects.filter(owner_id=actor.user_id, active=True).count() >= MAX_ACTIVE_HOOKS_PER_OWNER:
             raise TooManyWebhooks(details={"max": MAX_ACTIVE_HOOKS_PER_OWNER})
-        hook = WebhookHook.objects.create(owner_id=token.owner_id, url=url, events=events,
+        hook = WebhookHook.objects.create(owner_id=actor.user_id, url=url, events=events,
                                           reward_threshold=reward_threshold, description=description, secret=secret)
-        _owner_sessions_flag(owner_id=token.owner_id, has_hooks=True)
+        _owner_sessions_flag(owner_id=actor.user_id, has_hooks=True)
     return hook, secret
 
 
@@ -152,12 +156,13 @@ def webhook_hook_set_active(*, hook: WebhookHook, active: bool) -> WebhookHook:
 MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600
 
 
-def webhook_secret_rotate(*, token, hook_id: int, grace_seconds: int = 0) -> tuple[WebhookHook, str]:
+def webhook_secret_rotate(*, actor: policy.Actor, hook_id: int, grace_seconds: int = 0) -> tuple[WebhookHook, str]:
     """Give a hook a new signing secret; returns (hook, secret) — the only time it is shown.
 
     With ``grace_seconds`` > 0 deliveries keep a second signature made with the old secret for that long
     (``X-Royale-Signature-Previous``), so a receiver can switch without rejecting events; 0 drops the old
-    secret at once (e.g. it leaked). Agents: own hooks only, else WebhookNotFound. The hook row is locked,
+    secret at once (e.g. it leaked). Only the hook's owner rotates (the secret is shown to the caller):
+    WebhookNotFound for a hook the actor may not read, Forbidden for staff. The hook row is locked,
     so concurrent rotations chain: each one's previous secret is the secret the one before it set."""
     if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int) or \
             not 0 <= grace_seconds <= MAX_ROTATION_GRACE_SECONDS:
@@ -165,10 +170,9 @@ def webhook_secret_rotate(*, token, hook_id: int, grace_seconds: int = 0) -> tup
                                details={"field": "grace_seconds"})
     secret = secrets.token_hex(32)
     with transaction.atomic():
-        # ownership and lock in one read: 404 for another agent's hook, owner row left unlocked
-        hook = webhook_hook_list(token=token).select_for_update(of=("self",)).filter(pk=hook_id).first()
-        if hook is None:
-            raise WebhookNotFound(details={"hook": hook_id})
+        # ownership and lock in one read, owner row left unlocked
+        hook = webhook_hook_get(hook_id=hook_id, actor=actor, action=policy.Act.WEBHOOK_ROTATE,
+                                queryset=WebhookHook.objects.select_related("owner").select_for_update(of=("self",)))
         now = timezone.now()
         if grace_seconds:
             hook.previous_secret = hook.secret
@@ -180,9 +184,11 @@ def webhook_secret_rotate(*, token, hook_id: int, grace_seconds: int = 0) -> tup
     return hook, secret
 
 
-def webhook_hook_deactivate(*, token, hook_id: int) -> WebhookHook:
-    """Stop deliveries to a hook (kept for its delivery log). Agents: own hooks only, else WebhookNotFound."""
-    return webhook_hook_set_active(hook=webhook_hook_get(hook_id=hook_id, token=token), active=False)
+def webhook_hook_deactivate(*, actor: policy.Actor, hook_id: int) -> WebhookHook:
+    """Stop deliveries to a hook (kept for its delivery log). Its owner or an admin (policy); WebhookNotFound
+    for a hook the actor may not read, Forbidden for an operator."""
+    hook = webhook_hook_get(hook_id=hook_id, actor=actor, action=policy.Act.WEBHOOK_DEACTIVATE)
+    return webhook_hook_set_active(hook=hook, active=False)
 
 
 def _step_payload(step: ExperienceStep) -> dict:

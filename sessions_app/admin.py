@@ -1,11 +1,12 @@
 from django.contrib import admin, messages
 
 from core.admin_base import ReadOnlyModelAdmin
-from operator_console.admin_actions import audited, console_permission
+from core.policy import Act, actor_from_user
+from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
-from operator_console.services import session_abort_by
 from sessions_app.exceptions import InvalidStateTransition
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
+from sessions_app.services import session_force_close
 
 
 class TransitionInline(admin.TabularInline):
@@ -28,29 +29,29 @@ class GameplaySessionAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     list_select_related = ("owner", "game_version__game")
     readonly_fields = [f.name for f in GameplaySession._meta.fields]
     inlines = [TransitionInline]
-    actions = ["abort_sessions"]
+    actions = ["force_close_sessions"]
 
     def has_add_permission(self, request):
         return False
 
-    has_abort_sessions_permission = console_permission("abort_sessions")
+    has_force_close_sessions_permission = policy_permission(Act.SESSION_FORCE_CLOSE)
 
-    @admin.action(description="Abort selected sessions", permissions=["abort_sessions"])
-    @audited("abort_sessions")
-    def abort_sessions(self, request, queryset):
-        # Each abort goes through the state machine in its own transaction; completed ones are skipped.
-        aborted, skipped = [], []
-        for pk in queryset.exclude(state=SessionState.COMPLETED).order_by("pk").values_list("pk", flat=True):
+    @admin.action(description="Force-close selected sessions (moves no money)", permissions=["force_close_sessions"])
+    @audited("force_close_sessions")
+    def force_close_sessions(self, request, queryset):
+        # Staff never play an agent's session (no abort on its behalf): they stop it with force_close,
+        # each in its own transaction; completed ones are skipped.
+        actor = actor_from_user(request.user)
+        closed, skipped = [], []
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
             try:
-                session_abort_by(session_id=pk, actor=request.user)
-                aborted.append(pk)
+                session_force_close(session_id=pk, actor=actor, reason="admin console")
+                closed.append(pk)
             except InvalidStateTransition:
                 skipped.append(pk)
-        skipped += list(queryset.filter(state=SessionState.COMPLETED).exclude(pk__in=aborted)
-                        .values_list("pk", flat=True))
-        self.message_user(request, f"Aborted {len(aborted)} session(s); {len(skipped)} already completed.",
+        self.message_user(request, f"Force-closed {len(closed)} session(s); {len(skipped)} already completed.",
                           messages.SUCCESS)
-        return {"aborted": aborted, "skipped": sorted(skipped)}
+        return {"closed": closed, "skipped": skipped, "money_moved": "0"}
 
 
 @admin.register(SessionTransition)

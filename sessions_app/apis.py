@@ -3,6 +3,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import policy
 from core.exceptions import NotFound
 from core.idempotency import idempotent
 from core.money import parse_amount
@@ -35,17 +36,18 @@ class SessionListCreateApi(APIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         budget = parse_amount(fields["budget"], field="budget") if fields.get("budget") is not None else None
-        session = services.session_create(token=request.auth, game_slug=fields["game"], wallet_id=fields["wallet"],
+        actor = policy.actor_of_request(request)
+        session = services.session_create(actor=actor, game_slug=fields["game"], wallet_id=fields["wallet"],
                                           budget=budget, max_spins=fields.get("max_spins"),
                                           client_seed=fields.get("client_seed"), reward_function=fields["reward_function"])
-        session = selectors.session_get(session_id=session.pk, token=request.auth)
+        session = selectors.session_get(session_id=session.pk, actor=actor)
         return Response(SessionOutputSerializer(session_data(session)).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses=SessionOutputSerializer(many=True), tags=["sessions"], summary="List sessions",
                    parameters=[OpenApiParameter("state", str), OpenApiParameter("game", str),
                                OpenApiParameter("owner", str, description="operators/admins only")])
     def get(self, request, version):
-        queryset = selectors.session_list(token=request.auth, state=request.query_params.get("state"),
+        queryset = selectors.session_list(actor=policy.actor_of_request(request), state=request.query_params.get("state"),
                                           game=request.query_params.get("game"), owner=request.query_params.get("owner"))
         paginator = NewestFirstPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
@@ -56,7 +58,7 @@ class SessionDetailApi(APIView):
     @extend_schema(responses=SessionOutputSerializer, tags=["sessions"],
                    summary="State, bet, metrics, allowed actions, last transitions, seed commitment")
     def get(self, request, version, session_id: int):
-        session = selectors.session_get(session_id=session_id, token=request.auth)
+        session = selectors.session_get(session_id=session_id, actor=policy.actor_of_request(request))
         return Response(SessionOutputSerializer(session_data(session, selectors.session_recent_transitions(session=session))).data)
 
 
@@ -69,7 +71,7 @@ class SessionActionApi(APIView):
     def post(self, request, version, session_id: int):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Expected a JSON object."]})
-        return Response(services.session_act(session_id=session_id, token=request.auth, action=request.data,
+        return Response(services.session_act(session_id=session_id, actor=policy.actor_of_request(request), action=request.data,
                                              policy=policy_of(request)))
 
 
@@ -82,6 +84,6 @@ class SessionBatchActionApi(APIView):
             raise NotFound()
         data = BatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        results = services.session_act_batch(session_id=session_id, token=request.auth,
+        results = services.session_act_batch(session_id=session_id, actor=policy.actor_of_request(request),
                                              actions=data.validated_data["actions"], policy=policy_of(request))
         return Response({"results": results})

@@ -6,6 +6,7 @@ locks in the order of the OF list, session first, so the documented order holds.
 wallet without a session (deposits, withdrawals, A2A channels, probing campaigns) never lock a session
 afterwards, so no cycle — and no deadlock — can form between the two orders.
 """
+from core import policy
 from sessions_app.exceptions import SessionNotFound
 from sessions_app.models import GameplaySession
 
@@ -22,14 +23,12 @@ ACTION_FIELDS = (
 )
 
 
-def lock_session(*, session_id: int, token) -> GameplaySession:
-    """Lock the session (which must be the caller's own; staff: any) and its wallet, in that order, in one
-    statement; `session.wallet` is the locked wallet for wallet_app's `*_locked` services. Call inside atomic()."""
+def lock_session(*, session_id: int, actor: policy.Actor, action: str = policy.Act.SESSION_PLAY) -> GameplaySession:
+    """Lock the session, if `actor` may do `action` to it (play: its owner only, never staff), and its wallet,
+    in that order, in one statement; `session.wallet` is the locked wallet for wallet_app's `*_locked`
+    services. Call inside atomic(). Raises SessionNotFound for a session the actor may not even read,
+    Forbidden for one it may only read."""
     queryset = (GameplaySession.objects.select_related("game_version__game", "wallet").only(*ACTION_FIELDS)
                 .select_for_update(of=("self", "wallet")))
-    if not token.has_role("operator"):
-        queryset = queryset.filter(owner_id=token.owner_id)
-    session = queryset.filter(pk=session_id).first()
-    if session is None:
-        raise SessionNotFound(details={"session": session_id})
-    return session
+    return policy.get_for(actor, action, queryset, pk=session_id,
+                          not_found=SessionNotFound(details={"session": session_id}))

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from core import policy
 from core.db import WriteBatch, changed_fields, loaded_values
 from core.exceptions import DomainError, ValidationFailed
 from core.money import exact_money, format_amount, multiply_money, parse_amount, ratio
@@ -31,22 +32,24 @@ MAX_PROBES_PER_ACTION = 1000
 
 
 @exact_money
-def session_create(*, token, game_slug: str, wallet_id: int, budget: Decimal | None = None,
+def session_create(*, actor: policy.Actor, game_slug: str, wallet_id: int, budget: Decimal | None = None,
                    max_spins: int | None = None, client_seed: str | None = None,
                    reward_function: str = "net_payout") -> GameplaySession:
-    """Create a session in `idle` for the token's owner, on the game's latest version.
+    """Create a session in `idle` for `actor`, on the game's latest version.
 
-    Raises NotFound for an unknown game or a wallet the caller may not use (another owner's)."""
+    Raises NotFound for an unknown game or a wallet the actor may not read; ValidationFailed for a
+    wallet the actor may read but not spend from (only its owner spends)."""
+    policy.require(actor, policy.Act.SESSION_CREATE, owner_id=actor.user_id)
     version = game_latest_version(slug=game_slug)
-    wallet = wallet_get_for(wallet_id=wallet_id, token=token)
-    if wallet.owner_id != token.owner_id:
+    wallet = wallet_get_for(wallet_id=wallet_id, actor=actor)
+    if not policy.allows(actor, policy.Act.WALLET_SPEND, owner_id=wallet.owner_id):
         raise ValidationFailed("A session plays from its owner's own wallet.", details={"wallet": wallet_id})
     if reward_function not in REWARD_FUNCTIONS:
         raise ValidationFailed("Unknown reward function.", details={"allowed": sorted(REWARD_FUNCTIONS)})
     with transaction.atomic():
-        owner_has_hooks = webhook_owner_has_hooks_locked(owner_id=token.owner_id)
+        owner_has_hooks = webhook_owner_has_hooks_locked(owner_id=actor.user_id)
         return GameplaySession.objects.create(
-            owner_id=token.owner_id, game_version=version, wallet=wallet, budget=budget, max_spins=max_spins,
+            owner_id=actor.user_id, game_version=version, wallet=wallet, budget=budget, max_spins=max_spins,
             client_seed=client_seed or "", reward_function=reward_function, owner_has_hooks=owner_has_hooks)
 
 
@@ -243,10 +246,12 @@ def _save(session: GameplaySession, writes: WriteBatch) -> None:
 
 
 @exact_money
-def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str] = ("", "")) -> dict:
+def session_act(*, session_id: int, actor: policy.Actor, action: dict, policy: tuple[str, str] = ("", "")) -> dict:
     """Apply one gameplay action.
 
-    Locks the session (then its wallet through wallet_app). Raises InvalidStateTransition (409) for an
+    Only the session's owner may act on it (SessionNotFound for a session the actor may not read,
+    Forbidden for one it may only read, e.g. staff). Locks the session (then its wallet through
+    wallet_app). Raises InvalidStateTransition (409) for an
     action the state does not allow, wallet errors unchanged (INSUFFICIENT_BALANCE, DAILY_LIMIT_EXCEEDED, …);
     on any error nothing changes. A session that reaches `evaluating` is completed in a second
     transaction, so a crash in between leaves work for `recover_sessions`.
@@ -255,7 +260,7 @@ def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str]
     label = action.get("type") if action.get("type") in Action.ALL else "invalid"
     with metrics.ACTION_LATENCY.labels(action=label).time():
         with transaction.atomic(), WriteBatch() as writes:
-            session = _prepare(lock_session(session_id=session_id, token=token))
+            session = _prepare(lock_session(session_id=session_id, actor=actor))
             result = _apply(session, action, policy, writes)
         if result["state"] == SessionState.EVALUATING:
             summary = session_finalize(session_id=session_id)
@@ -265,12 +270,12 @@ def session_act(*, session_id: int, token, action: dict, policy: tuple[str, str]
 
 
 @exact_money
-def session_act_batch(*, session_id: int, token, actions: list[dict], policy: tuple[str, str] = ("", "")) -> list[dict]:
+def session_act_batch(*, session_id: int, actor: policy.Actor, actions: list[dict], policy: tuple[str, str] = ("", "")) -> list[dict]:
     """Apply up to 1000 actions in order in ONE transaction: all or nothing.
 
     Raises BatchActionFailed carrying the failing index and the original error code."""
     with transaction.atomic(), WriteBatch() as writes:
-        session = _prepare(lock_session(session_id=session_id, token=token))
+        session = _prepare(lock_session(session_id=session_id, actor=actor))
         results = []
         for index, action in enumerate(actions):
             try:
@@ -282,6 +287,34 @@ def session_act_batch(*, session_id: int, token, actions: list[dict], policy: tu
         if summary is not None:
             results[-1].update(state=SessionState.COMPLETED, summary=summary)
     return results
+
+
+FORCE_CLOSE_REASON_MAX = 150
+
+
+@exact_money
+def session_force_close(*, session_id: int, actor: policy.Actor, reason: str = "") -> tuple[GameplaySession, str]:
+    """Staff's stop: complete an open session now, reveal its seed, and return (session, state it was in).
+
+    Moves no money. Every spin and probe settled with the wallet in its own transaction, so a session
+    holds nothing in flight: there is no stake to refund and no payout owed, and a refund here would
+    pay twice. Operators and admins only (policy: not the owner's own action, which is `abort`).
+    Raises SessionNotFound, Forbidden, or InvalidStateTransition (409) for a completed session. The
+    caller records it in the admin trail, in its own transaction around this one."""
+    if not isinstance(reason, str) or len(reason) > FORCE_CLOSE_REASON_MAX:
+        raise ValidationFailed(f"reason must be a string of at most {FORCE_CLOSE_REASON_MAX} characters.",
+                               details={"field": "reason"})
+    with transaction.atomic(), WriteBatch() as writes:
+        session = lock_session(session_id=session_id, actor=actor, action=policy.Act.SESSION_FORCE_CLOSE)
+        from_state = session.state
+        target = next_state(state=from_state, action=Action.FORCE_CLOSE)
+        session.end_reason = "force_closed"
+        session.completed_at = timezone.now()
+        _transition(session, action=Action.FORCE_CLOSE, to_state=target, writes=writes,
+                    cause=f"force_close by {actor.username}: {reason}"[:200])
+        session.summary = _summary(session, writes)
+        writes.update(session, ["state", "end_reason", "completed_at", "summary"])
+    return session, from_state
 
 
 @exact_money

@@ -1,7 +1,8 @@
 """The session state machine (DESIGN.md §5), in one table.
 
 idle → initialized → probing → playing → evaluating → completed, plus initialized → playing,
-and abort from any non-terminal state to completed. `cash_out` passes through `evaluating`
+and abort from any non-terminal state to completed. `force_close` is staff's stop (not an agent
+action, so not in Action.ALL): it too completes any non-terminal session. `cash_out` passes through `evaluating`
 (committed on its own) so a crash between the two steps leaves a session recovery can finish.
 """
 from sessions_app.exceptions import InvalidStateTransition
@@ -16,6 +17,7 @@ class Action:
     CASH_OUT = "cash_out"
     ABORT = "abort"
     ALL = (INITIALIZE, PROBE, PLACE_BET, SPIN, CASH_OUT, ABORT)
+    FORCE_CLOSE = "force_close"
 
 
 TRANSITIONS: dict[tuple[str, str], str] = {
@@ -29,6 +31,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (S.PLAYING, Action.CASH_OUT): S.EVALUATING,
     (S.EVALUATING, Action.CASH_OUT): S.EVALUATING,
     **{(state, Action.ABORT): S.COMPLETED for state in (S.IDLE, S.INITIALIZED, S.PROBING, S.PLAYING, S.EVALUATING)},
+    **{(state, Action.FORCE_CLOSE): S.COMPLETED
+       for state in (S.IDLE, S.INITIALIZED, S.PROBING, S.PLAYING, S.EVALUATING)},
 }
 
 TERMINAL = frozenset({S.COMPLETED})

@@ -5,12 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
+from core import policy
 from core.exceptions import Forbidden, InvalidAmount, ValidationFailed
 from core.idempotency import idempotent
-from core.models import Role
 from core.money import parse_amount
 from core.pagination import NewestFirstPagination
-from core.permissions import token_of
 from wallet_app import metrics, services
 from wallet_app.selectors import ledger_for, wallet_get_for, wallet_list_for
 from wallet_app.serializers import (
@@ -49,7 +48,8 @@ class WalletsApi(generics.ListAPIView):
         cost_per_query = AmountField(required=False, help_text="Admin only.")
 
     def get_queryset(self):
-        return wallet_list_for(token=token_of(self.request), owner_username=self.request.query_params.get("owner"))
+        return wallet_list_for(actor=policy.actor_of_request(self.request),
+                               owner_username=self.request.query_params.get("owner"))
 
     def get_serializer_context(self):
         return super().get_serializer_context() | {"now": timezone.now()}
@@ -66,10 +66,10 @@ class WalletsApi(generics.ListAPIView):
         data = self.WalletCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        token = token_of(request)
-        owner = self._owner(token, fields.get("owner"))
+        actor = policy.actor_of_request(request)
+        owner = self._owner(actor, fields.get("owner"))
         given = [name for name in ADMIN_ONLY_CREATE_FIELDS if name in fields]
-        if given and not token.has_role(Role.ADMIN):
+        if given and not policy.allows(actor, policy.Act.WALLET_SET_LIMITS, owner_id=owner.pk):
             raise Forbidden("Only an admin may set limits or fees.", details={"fields": given})
         limits = {}
         if "daily_limit" in fields and fields["daily_limit"] is not None:
@@ -81,10 +81,10 @@ class WalletsApi(generics.ListAPIView):
         return Response(_wallet_body(wallet), status=status.HTTP_201_CREATED)
 
     @staticmethod
-    def _owner(token, username: str | None):
-        if username is None or username == token.owner.username:
-            return token.owner
-        if not token.has_role(Role.OPERATOR):
+    def _owner(actor: policy.Actor, username: str | None):
+        if username is None or username == actor.username:
+            return get_user_model().objects.get(pk=actor.user_id)
+        if not policy.allows_any(actor, policy.Act.WALLET_CREATE):
             raise Forbidden("Agents can only create their own wallet.", details={"field": "owner"})
         owner = get_user_model().objects.filter(username=username).first()
         if owner is None:
@@ -98,24 +98,22 @@ class WalletDetailApi(generics.GenericAPIView):
     @extend_schema(responses=WalletOutputSerializer, tags=["wallets"], parameters=[WALLET_ID],
                    summary="Balance, limits, fees, today's spend and frozen flag")
     def get(self, request, version, wallet_id):
-        wallet = wallet_get_for(wallet_id=int(wallet_id), token=token_of(request))
+        wallet = wallet_get_for(wallet_id=int(wallet_id), actor=policy.actor_of_request(request))
         return Response(_wallet_body(wallet))
 
 
 class OperationType:
     DEPOSIT, WITHDRAW, SET_LIMITS, FREEZE, UNFREEZE = "deposit", "withdraw", "set_limits", "freeze", "unfreeze"
     ALL = (DEPOSIT, WITHDRAW, SET_LIMITS, FREEZE, UNFREEZE)
+    # deposit, set_limits, unfreeze: admin. freeze: operator or admin. withdraw: owner or admin.
+    ACTS = {DEPOSIT: policy.Act.WALLET_DEPOSIT, WITHDRAW: policy.Act.WALLET_WITHDRAW,
+            SET_LIMITS: policy.Act.WALLET_SET_LIMITS, FREEZE: policy.Act.WALLET_FREEZE,
+            UNFREEZE: policy.Act.WALLET_UNFREEZE}
 
 
-def _authorize(*, operation: str, token, wallet) -> None:
-    """deposit, set_limits, unfreeze: admin. freeze: operator or admin. withdraw: owner or admin."""
-    if token.has_role(Role.ADMIN):
-        return
-    if operation == OperationType.FREEZE and token.has_role(Role.OPERATOR):
-        return
-    if operation == OperationType.WITHDRAW and wallet.owner_id == token.owner_id:
-        return
-    raise Forbidden(f"Your role may not {operation.replace('_', ' ')} this wallet.", details={"type": operation})
+def _authorize(*, operation: str, actor: policy.Actor, wallet) -> None:
+    if not policy.allows(actor, OperationType.ACTS[operation], owner_id=wallet.owner_id):
+        raise Forbidden(f"Your role may not {operation.replace('_', ' ')} this wallet.", details={"type": operation})
 
 
 class WalletOperationsApi(generics.GenericAPIView):
@@ -136,13 +134,13 @@ class WalletOperationsApi(generics.GenericAPIView):
                            "freeze (operator or admin) · unfreeze (admin)")
     @idempotent
     def post(self, request, version, wallet_id):
-        token = token_of(request)
-        found = wallet = wallet_get_for(wallet_id=int(wallet_id), token=token)
+        actor = policy.actor_of_request(request)
+        found = wallet = wallet_get_for(wallet_id=int(wallet_id), actor=actor)
         data = self.WalletOperationInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         operation = fields["type"]
-        _authorize(operation=operation, token=token, wallet=wallet)
+        _authorize(operation=operation, actor=actor, wallet=wallet)
 
         entry = None
         if operation in (OperationType.DEPOSIT, OperationType.WITHDRAW):
@@ -181,7 +179,7 @@ class WalletLedgerApi(generics.ListAPIView):
     serializer_class = LedgerEntryOutputSerializer
 
     def get_queryset(self):
-        wallet = wallet_get_for(wallet_id=int(self.kwargs["wallet_id"]), token=token_of(self.request))
+        wallet = wallet_get_for(wallet_id=int(self.kwargs["wallet_id"]), actor=policy.actor_of_request(self.request))
         return ledger_for(wallet=wallet)
 
     @extend_schema(summary="The wallet's ledger, newest first (cursor-paginated)", tags=["wallets"],

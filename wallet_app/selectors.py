@@ -9,7 +9,7 @@ from django.db.models import F, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.models import Role
+from core import policy
 from core.money import MoneyField, exact_money, format_amount
 from wallet_app.exceptions import WalletNotFound
 from wallet_app.models import SPEND_KINDS, LedgerAudit, LedgerEntry, Wallet
@@ -64,30 +64,19 @@ def wallet_daily_state(*, wallet: Wallet, now: datetime | None = None) -> DailyL
     return DailyLimitState(spent_today=spent, remaining_today=remaining, limit_resets_at=resets_at)
 
 
-def _is_staff(token) -> bool:
-    return token is not None and token.has_role(Role.OPERATOR)
-
-
-def wallet_get_for(*, wallet_id: int, token) -> Wallet:
-    """The wallet as seen by `token`: agents only their own (another owner's id answers
+def wallet_get_for(*, wallet_id: int, actor: policy.Actor) -> Wallet:
+    """The wallet as `actor` may read it: agents only their own (another owner's id answers
     WalletNotFound, so ids do not leak); operators and admins any."""
-    if token is None:
-        raise WalletNotFound(details={"wallet_id": wallet_id})
-    wallets = Wallet.objects.select_related("owner").filter(pk=wallet_id)
-    if not _is_staff(token):
-        wallets = wallets.filter(owner_id=token.owner_id)
-    wallet = wallets.first()
+    wallet = wallet_list_for(actor=actor).filter(pk=wallet_id).first()
     if wallet is None:
         raise WalletNotFound(details={"wallet_id": wallet_id})
     return wallet
 
 
-def wallet_list_for(*, token, owner_username: str | None = None) -> QuerySet[Wallet]:
+def wallet_list_for(*, actor: policy.Actor, owner_username: str | None = None) -> QuerySet[Wallet]:
     """Agents: their own wallets. Staff: every wallet, optionally of one owner."""
-    wallets = Wallet.objects.select_related("owner")
-    if not _is_staff(token):
-        return wallets.filter(owner_id=token.owner_id)
-    if owner_username:
+    wallets = policy.scope(actor, policy.Act.WALLET_READ, Wallet.objects.select_related("owner"))
+    if owner_username and policy.allows_any(actor, policy.Act.WALLET_READ):
         wallets = wallets.filter(owner__username=owner_username)
     return wallets
 

@@ -181,9 +181,9 @@ def _fixtures():
                                   rate_limit="100000/m")
         wallet = wallet_services.wallet_create(owner=token.owner, cost_per_spin=Decimal("0.01"))
         wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("1000"), reference="chaos")
-        session = session_create(token=token, game_slug=version.game.slug, wallet_id=wallet.pk)
-        session_act(session_id=session.pk, token=token, action={"type": "initialize"})
-        session_act(session_id=session.pk, token=token, action={"type": "place_bet", "amount": "0.1"})
+        session = session_create(actor=token.actor, game_slug=version.game.slug, wallet_id=wallet.pk)
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "place_bet", "amount": "0.1"})
         spinners.append((token, raw, session.pk))
     for index in range(PLAYERS):
         token, raw = token_create(name=f"chaos-a2a-{index}", role="agent", owner_username=f"chaos-a2a-{index}",

@@ -76,12 +76,12 @@ def _play_sessions(world: World, make_token, version) -> None:
         wallet = wallet_services.wallet_create(owner=token.owner)
         wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("50"), reference="test:fund")
         world.wallets.append(wallet)
-        session = session_create(token=token, game_slug=version.game.slug, wallet_id=wallet.pk)
+        session = session_create(actor=token.actor, game_slug=version.game.slug, wallet_id=wallet.pk)
         world.sessions.append(session.pk)
-        session_act(session_id=session.pk, token=token, action={"type": "initialize"})
-        session_act(session_id=session.pk, token=token, action={"type": "place_bet", "amount": "0.5"})
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "place_bet", "amount": "0.5"})
         for _ in range(2):
-            session_act(session_id=session.pk, token=token, action={"type": "spin"})
+            session_act(session_id=session.pk, actor=token.actor, action={"type": "spin"})
 
 
 def _play_a2a(world: World) -> None:

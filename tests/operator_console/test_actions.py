@@ -61,20 +61,26 @@ def test_action_expire_stale_commits_is_audited(operator_console_client, world):
     assert _last_log("expire_stale_commits").details == {"expired": 1}
 
 
-def test_action_abort_sessions_goes_through_the_state_machine(operator_console_client, world):
+def test_action_force_close_sessions_completes_them_moves_no_money_and_is_audited(operator_console_client, world):
+    from wallet_app.models import LedgerEntry
+
     first, second, third = world.sessions
-    _run_action(operator_console_client, "sessions_app_gameplaysession", "abort_sessions", [first, second])
+    entries_before = LedgerEntry.objects.count()
+    _run_action(operator_console_client, "sessions_app_gameplaysession", "force_close_sessions", [first, second])
     assert set(GameplaySession.objects.filter(state=SessionState.COMPLETED).values_list("pk", flat=True)) == {
         first, second}
     transition = SessionTransition.objects.filter(session_id=first).latest("id")
-    assert (transition.from_state, transition.to_state, transition.action) == ("playing", "completed", "abort")
+    assert (transition.from_state, transition.to_state, transition.action) == ("playing", "completed", "force_close")
+    assert transition.cause.startswith("force_close by olivia")
     session = GameplaySession.objects.get(pk=first)
-    assert session.end_reason == "aborted" and session.summary["end_reason"] == "aborted"
-    assert _last_log("abort_sessions").details == {"aborted": [first, second], "skipped": []}
-    # Aborting again is refused by the state machine and reported, not an error page.
-    _run_action(operator_console_client, "sessions_app_gameplaysession", "abort_sessions", [first, third])
-    assert _last_log("abort_sessions").details == {"aborted": [third], "skipped": [first]}
-    assert SessionTransition.objects.filter(session_id=first, action="abort").count() == 1
+    assert session.end_reason == "force_closed" and session.summary["server_seed"] == session.server_seed
+    assert LedgerEntry.objects.count() == entries_before
+    assert _last_log("force_close_sessions").details == {"closed": [first, second], "skipped": [],
+                                                         "money_moved": "0"}
+    # Closing again is refused by the state machine and reported, not an error page.
+    _run_action(operator_console_client, "sessions_app_gameplaysession", "force_close_sessions", [first, third])
+    assert _last_log("force_close_sessions").details == {"closed": [third], "skipped": [first], "money_moved": "0"}
+    assert SessionTransition.objects.filter(session_id=first, action="force_close").count() == 1
 
 
 def test_action_start_probing_campaign_is_audited(operator_console_client, operator_user, world):

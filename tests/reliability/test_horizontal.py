@@ -75,9 +75,9 @@ def test_horizontal_spins_across_instances_keep_invariants(instances):
         token, raw = _agent(f"horizontal-{index}")
         wallet = wallet_services.wallet_create(owner=token.owner, cost_per_spin=Decimal("0.01"))
         wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("1000"), reference="horizontal")
-        session = session_create(token=token, game_slug=version.game.slug, wallet_id=wallet.pk)
-        session_act(session_id=session.pk, token=token, action={"type": "initialize"})
-        session_act(session_id=session.pk, token=token, action={"type": "place_bet", "amount": "0.1"})
+        session = session_create(actor=token.actor, game_slug=version.game.slug, wallet_id=wallet.pk)
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
+        session_act(session_id=session.pk, actor=token.actor, action={"type": "place_bet", "amount": "0.1"})
         sessions.append((raw, session.pk))
 
     results: list[tuple[int, int, int | None]] = []   # (session, status, nonce)
