@@ -3,7 +3,8 @@ from django.utils import timezone
 
 from core.models import ApiToken, IdempotencyRecord
 from core.services import token_create
-from operator_console.admin_actions import audited, console_permission
+from core.policy import Act
+from operator_console.admin_actions import audited, policy_permission
 
 
 @admin.register(ApiToken)
@@ -24,7 +25,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj.pk, obj.prefix, obj.key_hash, obj.created_at = token.pk, token.prefix, token.key_hash, token.created_at
         messages.warning(request, f"Copy this token now, it will not be shown again: {raw}")
 
-    has_revoke_tokens_permission = console_permission("revoke_tokens")
+    # Tokens are the admin's (DESIGN.md §7), in the console as on the API.
+    has_revoke_tokens_permission = policy_permission(Act.TOKEN_REVOKE)
 
     @admin.action(description="Revoke selected tokens", permissions=["revoke_tokens"])
     @audited("revoke_tokens")

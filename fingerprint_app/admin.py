@@ -14,7 +14,8 @@ from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_f
 from fingerprint_app.exceptions import CampaignStateConflict
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
 from fingerprint_app.stats import SufficientStats
-from operator_console.admin_actions import audited, console_permission
+from core.policy import Act
+from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 from operator_console.formatting import percent_text
 from operator_console.services import admin_action_record
@@ -145,7 +146,7 @@ class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
 
         return _pretty(signature_from_stats(SufficientStats.from_json(obj.stats)))
 
-    has_start_campaigns_permission = console_permission("start_campaigns")
+    has_start_campaigns_permission = policy_permission(Act.CAMPAIGN_MANAGE)
 
     @admin.action(description="Resume selected paused campaigns", permissions=["start_campaigns"])
     @audited("resume_campaigns")

@@ -7,7 +7,8 @@ from django.utils.html import format_html
 from games_app.exceptions import InvalidGameDefinition
 from games_app.models import Game, GameVersion
 from games_app.services import game_load, parse_definition
-from operator_console.admin_actions import audited, console_permission
+from core.policy import Act
+from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 
 # A console-started campaign: free (no wallet) and big enough for a useful RTP estimate; other
@@ -73,7 +74,7 @@ class GameVersionAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     readonly_fields = ("game", "version", "content_hash", "rtp", "par_sheet_table", "created_at")
     actions = ["start_probing_campaigns"]
 
-    has_start_campaigns_permission = console_permission("start_campaigns")
+    has_start_campaigns_permission = policy_permission(Act.CAMPAIGN_MANAGE)
 
     @admin.action(description=f"Start a probing campaign ({CONSOLE_CAMPAIGN_SPINS:,} spins) for each selected version",
                   permissions=["start_campaigns"])

@@ -6,9 +6,10 @@
 
     has_freeze_wallets_permission = policy_permission(Act.WALLET_FREEZE)
 
-The wrapped action returns a dict of details (or None); the decorator records one AdminActionLog
-row per run (selected objects, details, outcome) and turns a DomainError into an error message
-plus an `error` row instead of a 500.
+Who may run an action is core.policy's answer for the console login's role (the same rule the API
+applies). The wrapped action returns a dict of details (or None); the decorator records one
+AdminActionLog row per run (selected objects, details, outcome) and turns a DomainError into an
+error message plus an `error` row instead of a 500.
 """
 import functools
 from collections.abc import Callable
@@ -19,16 +20,6 @@ from core.exceptions import DomainError
 from core.policy import actor_from_user, role_allows
 from operator_console.models import ActionOutcome
 from operator_console.services import MAX_LOGGED_OBJECTS, admin_action_record
-
-
-def console_permission(codename: str) -> Callable:
-    """A `has_<codename>_permission` method for ModelAdmin, backed by operator_console.<codename>."""
-
-    def has_permission(self, request) -> bool:
-        return request.user.has_perm(f"operator_console.{codename}")
-
-    has_permission.__name__ = f"has_{codename}_permission"
-    return has_permission
 
 
 def policy_permission(action: str) -> Callable:

@@ -7,25 +7,30 @@ from django.template.response import TemplateResponse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from core.policy import Act, actor_from_user, role_allows
 from operator_console import services
 from operator_console.charts import house_edge_svg
 from operator_console.selectors import dashboard_get
 
-# task name in the URL -> (permission, service, what the message says)
+# task name in the URL -> (policy action, service, what the message says)
 TASKS = {
-    "ledger-audit": ("run_audits", services.ledger_audit_run_by, "Ledger audit"),
-    "channel-audit": ("run_audits", services.channel_audit_run_by, "Channel audit"),
-    "expire-commits": ("expire_commits", services.stale_commits_expire_by, "Stale commit expiry"),
+    "ledger-audit": (Act.AUDIT_RUN, services.ledger_audit_run_by, "Ledger audit"),
+    "channel-audit": (Act.AUDIT_RUN, services.channel_audit_run_by, "Channel audit"),
+    "expire-commits": (Act.COMMITS_EXPIRE, services.stale_commits_expire_by, "Stale commit expiry"),
 }
 
 
-def _require(request, codename: str) -> None:
-    if not request.user.has_perm(f"operator_console.{codename}"):
+def _may(request, action: str) -> bool:
+    return role_allows(actor_from_user(request.user), action)
+
+
+def _require(request, action: str) -> None:
+    if not _may(request, action):
         raise PermissionDenied
 
 
 def dashboard_view(request):
-    _require(request, "view_dashboard")
+    _require(request, Act.CONSOLE_DASHBOARD)
     data = dashboard_get()
     context = {
         **admin.site.each_context(request),
@@ -33,8 +38,8 @@ def dashboard_view(request):
         "d": data,
         # Built by charts.house_edge_svg from numbers and escaped labels only.
         "edge_chart": mark_safe(house_edge_svg(data.edges)),  # noqa: S308
-        "can_run_audits": request.user.has_perm("operator_console.run_audits"),
-        "can_expire_commits": request.user.has_perm("operator_console.expire_commits"),
+        "can_run_audits": _may(request, Act.AUDIT_RUN),
+        "can_expire_commits": _may(request, Act.COMMITS_EXPIRE),
     }
     return TemplateResponse(request, "admin/operator_console/dashboard.html", context)
 
@@ -43,8 +48,8 @@ def dashboard_view(request):
 def run_task_view(request, task: str):
     if task not in TASKS:
         raise PermissionDenied
-    codename, run, label = TASKS[task]
-    _require(request, codename)
+    action, run, label = TASKS[task]
+    _require(request, action)
     log = run(actor=request.user)
     level = messages.SUCCESS if log.outcome == "ok" else messages.ERROR
     summary = ", ".join(f"{key}={value}" for key, value in log.details.items() if not isinstance(value, (list, dict)))

@@ -1,7 +1,8 @@
 from django.contrib import admin, messages
 
 from core.admin_base import ReadOnlyModelAdmin
-from operator_console.admin_actions import audited, console_permission
+from core.policy import Act
+from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 from wallet_app import services
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
@@ -35,7 +36,9 @@ class WalletAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    has_freeze_wallets_permission = console_permission("freeze_wallets")
+    has_freeze_wallets_permission = policy_permission(Act.WALLET_FREEZE)
+    # Unfreezing re-enables spending: admins only, as on the API.
+    has_unfreeze_wallets_permission = policy_permission(Act.WALLET_UNFREEZE)
 
     @admin.action(description="Freeze selected wallets", permissions=["freeze_wallets"])
     @audited("freeze_wallets")
@@ -46,7 +49,7 @@ class WalletAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
         self.message_user(request, f"Froze {len(pks)} wallet(s).", messages.SUCCESS)
         return {"frozen": len(pks)}
 
-    @admin.action(description="Unfreeze selected wallets", permissions=["freeze_wallets"])
+    @admin.action(description="Unfreeze selected wallets", permissions=["unfreeze_wallets"])
     @audited("unfreeze_wallets")
     def unfreeze_wallets(self, request, queryset):
         pks = list(queryset.order_by("pk").values_list("pk", flat=True))

@@ -4,7 +4,8 @@ from core.admin_base import ReadOnlyModelAdmin
 from games_app.casino import services
 from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats, CasinoLottoDraw,
                                      CasinoLottoTicket, CasinoRequest, CasinoRound)
-from operator_console.admin_actions import audited, console_permission
+from core.policy import Act
+from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 
 
@@ -33,7 +34,7 @@ class CasinoCommitAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    has_expire_commits_permission = console_permission("expire_commits")
+    has_expire_commits_permission = policy_permission(Act.COMMITS_EXPIRE)
 
     @admin.action(description="Expire stale commits (all pending commits past their timeout)",
                   permissions=["expire_commits"])

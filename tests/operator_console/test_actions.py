@@ -30,7 +30,17 @@ def _last_log(action: str) -> AdminActionLog:
     return AdminActionLog.objects.filter(action=action).latest("id")
 
 
-def test_action_freeze_and_unfreeze_wallets_are_audited(operator_console_client, operator_user, world):
+def _refused_action(client, model: str, action: str, pks) -> None:
+    """The admin does not offer the action to this login: it is not on the changelist, and posting it
+    anyway runs nothing (the caller checks that nothing changed)."""
+    changelist = reverse(f"admin:{model}_changelist")
+    assert f'value="{action}"'.encode() not in client.get(changelist).content
+    response = client.post(changelist, {"action": action, "_selected_action": [str(pk) for pk in pks]}, follow=True)
+    assert response.status_code == 200
+    assert not AdminActionLog.objects.filter(action=action).exists()
+
+
+def test_action_freeze_and_unfreeze_wallets_are_audited(operator_console_client, operator_user, root_client, world):
     wallets = world.wallets[:2]
     _run_action(operator_console_client, "wallet_app_wallet", "freeze_wallets", [w.pk for w in wallets])
     assert set(Wallet.objects.filter(frozen=True).values_list("pk", flat=True)) == {w.pk for w in wallets}
@@ -38,14 +48,20 @@ def test_action_freeze_and_unfreeze_wallets_are_audited(operator_console_client,
     assert (log.actor, log.actor_username, log.outcome) == (operator_user, "olivia", "ok")
     assert log.target_model == "wallet_app.wallet" and log.object_ids == [str(w.pk) for w in wallets]
     assert log.details == {"frozen": 2}
-    _run_action(operator_console_client, "wallet_app_wallet", "unfreeze_wallets", [wallets[0].pk])
+    # Unfreezing is the admin's, in the console as on the API (issue 15 item 5).
+    _refused_action(operator_console_client, "wallet_app_wallet", "unfreeze_wallets", [wallets[0].pk])
+    assert Wallet.objects.filter(frozen=True).count() == 2
+    _run_action(root_client, "wallet_app_wallet", "unfreeze_wallets", [wallets[0].pk])
     assert list(Wallet.objects.filter(frozen=True).values_list("pk", flat=True)) == [wallets[1].pk]
     assert _last_log("unfreeze_wallets").object_ids == [str(wallets[0].pk)]
 
 
-def test_action_revoke_tokens_is_audited_and_token_stops_working(operator_console_client, world):
+def test_action_revoke_tokens_is_admin_only_audited_and_token_stops_working(operator_console_client, root_client,
+                                                                            world):
     token, raw = world.tokens[1]
-    _run_action(operator_console_client, "core_apitoken", "revoke_tokens", [token.pk])
+    _refused_action(operator_console_client, "core_apitoken", "revoke_tokens", [token.pk])
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is None
+    _run_action(root_client, "core_apitoken", "revoke_tokens", [token.pk])
     assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
     assert _last_log("revoke_tokens").details == {"revoked": 1}
     response = Client().get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
