@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.AccessLogMiddleware",
+    "core.middleware.RequestLimitsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -152,7 +153,7 @@ REST_FRAMEWORK = {
     "ALLOWED_VERSIONS": ["v1", "v2"],
     "DEFAULT_VERSION": "v1",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.StrictJSONParser"],
     "EXCEPTION_HANDLER": "core.exception_handler.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "COERCE_DECIMAL_TO_STRING": True,
@@ -178,6 +179,14 @@ RATELIMIT_USE_CACHE = "default"
 DEFAULT_TOKEN_RATE_LIMIT = os.environ.get("DEFAULT_TOKEN_RATE_LIMIT", "600/m")
 ANON_RATE_LIMIT = os.environ.get("ANON_RATE_LIMIT", "60/m")
 SILENCED_SYSTEM_CHECKS = [] if REDIS_URL else ["django_ratelimit.E003", "django_ratelimit.W001"]
+
+# --- Input limits (SECURITY.md "Input limits") ------------------------------------------------
+# Request bodies above these sizes are refused with 413 REQUEST_TOO_LARGE before they are read.
+API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
+# A v2 batch: SESSION_BATCH_MAX_ACTIONS actions of up to 512 bytes each.
+API_MAX_BATCH_BODY_BYTES = int(os.environ.get("API_MAX_BATCH_BODY_BYTES", str(512 * 1024)))
+API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES  # forms (admin): the same limit
 
 # --- Idempotency -------------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))

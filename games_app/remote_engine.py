@@ -11,8 +11,6 @@ settings.REMOTE_ENGINE_SCRIPTED_DRAWS (off by default) and an operator token.
 Every call needs a bearer token and counts against the token's engine budget
 (settings.REMOTE_ENGINE_RATE_LIMIT). No money moves through this endpoint.
 """
-import json
-
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -20,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
+from core import jsonbody
 from core.auth import BEARER_CHALLENGE, authenticate_request
 from core.errors import error_response
 from core.models import Role
@@ -53,9 +52,9 @@ def remote_engine_spin(request, slug: str):
         if wait is not None:
             return _error(request, 429, "RATE_LIMITED", "Rate limit exceeded.", headers={"Retry-After": str(wait)})
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _error(request, 400, "MALFORMED_REQUEST", "Body must be JSON.")
+        body = jsonbody.loads(request.body)
+    except jsonbody.BodyRejected as exc:
+        return _error(request, 400, "MALFORMED_REQUEST", f"Body must be JSON. {exc.message}")
     scripted = isinstance(body, dict) and "draws" in body
     if scripted and not settings.REMOTE_ENGINE_SCRIPTED_DRAWS:
         return _error(request, 400, "SCRIPTED_DRAWS_DISABLED", "This engine does not accept scripted draws.")

@@ -1,13 +1,12 @@
 """HTTP ↔ rl_app: traces, episodes, policy feedback, webhooks. One set of views for v1 and v2."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import policy
 from core.idempotency import idempotent
-from core.pagination import NewestFirstPagination
+from core.pagination import IntegerCursorPagination, NewestFirstPagination
 from rl_app import selectors, services
 from rl_app.models import (
     ExperienceStep,
@@ -19,7 +18,7 @@ from rl_app.models import (
 from rl_app.webhooks import SIGNATURE_HEADER
 
 
-class StepPagination(CursorPagination):
+class StepPagination(IntegerCursorPagination):
     ordering = "index"
     page_size = 100
     page_size_query_param = "limit"
