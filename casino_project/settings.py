@@ -208,6 +208,11 @@ A2A_MAX_CASINO_DEPOSIT_RATIO = Decimal(os.environ.get("A2A_MAX_CASINO_DEPOSIT_RA
 A2A_MAX_OWNER_BANKROLL_SHARE = Decimal(os.environ.get("A2A_MAX_OWNER_BANKROLL_SHARE", "0.1"))
 # A signed open_channel's signedAt (ms) must be this close to the server clock (issue 15 item 6).
 A2A_SIGNATURE_MAX_SKEW_SECONDS = int(os.environ.get("A2A_SIGNATURE_MAX_SKEW_SECONDS", "300"))
+# Anonymous A2A play, per client IP and per channel address: one SDK session plays a round (commit +
+# reveal) in two requests, so 300/m lets it run 150 rounds a minute, faster than the reference SDK over
+# the internet; 600/m per IP leaves room for two such sessions behind one address.
+A2A_ANON_IP_RATE_LIMIT = os.environ.get("A2A_ANON_IP_RATE_LIMIT", "600/m")
+A2A_ANON_CHANNEL_RATE_LIMIT = os.environ.get("A2A_ANON_CHANNEL_RATE_LIMIT", "300/m")
 HOUSE_BANKROLL_USERNAME = os.environ.get("HOUSE_BANKROLL_USERNAME", "house")
 
 # --- Outbound requests and abuse limits (SECURITY.md) ------------------------------------------

@@ -9,6 +9,7 @@ JSON written by this module (so `ApiErrorMiddleware` never has to step in).
 """
 import json
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -24,6 +25,7 @@ from core.exceptions import DomainError
 from core.money import format_amount
 from core.ratelimit import consume
 from games_app.casino import metrics, rules, selectors, services
+from games_app.casino.addresses import normalize_address
 from games_app.casino.exceptions import (AnonymousNotAllowed, ChannelNotFound, InvalidRequest,
                                          RateLimited, Unauthorized)
 from games_app.casino.inputs import (ACTIONS, MAX_BODY_BYTES, MUTATING_ACTIONS, CasinoCall, content_from_envelope,
@@ -37,8 +39,32 @@ AGENT_NAME = "AgentCasino"
 IDEMPOTENCY_HEADER = "x-idempotency-key"
 
 
+class JsonNumber(str):
+    """A decimal amount (its exact text) to write as a JSON number, for fields the reference casino
+    sends as numbers. Only server-made values: the text must be a plain decimal."""
+
+
+_NUMBER_MARK = "\x00num:"
+_MARKED_NUMBER = re.compile(r'"\\u0000num:(-?[0-9]+(?:\.[0-9]+)?)"')
+
+
+def _mark_numbers(value: Any) -> Any:
+    if isinstance(value, JsonNumber):
+        return _NUMBER_MARK + value
+    if isinstance(value, dict):
+        return {key: _mark_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mark_numbers(item) for item in value]
+    return value
+
+
+def dumps(body: Any) -> str:
+    """json.dumps, writing JsonNumber values as bare numbers with their exact decimal text."""
+    return _MARKED_NUMBER.sub(r"\1", json.dumps(_mark_numbers(body)))
+
+
 def _json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> HttpResponse:
-    response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
+    response = HttpResponse(dumps(body), status=status, content_type="application/json")
     for name, value in (headers or {}).items():
         response[name] = value
     return response
@@ -89,10 +115,25 @@ def resolve_caller(request) -> services.Caller:
             wait = consume(request, scope="a2a-token", key=lambda group, req: f"token:{token.prefix}",
                            rate=token.rate_limit or settings.DEFAULT_TOKEN_RATE_LIMIT)
         else:
-            wait = consume(request, scope="a2a-anon", key="ip", rate=settings.ANON_RATE_LIMIT)
+            wait = consume(request, scope="a2a-anon", key="ip", rate=settings.A2A_ANON_IP_RATE_LIMIT)
         if wait is not None:
             raise RateLimited(retry_after=wait)
     return services.Caller(owner=token.owner if token else None, client_ip=client_ip)
+
+
+def _limit_anonymous_channel(request, content: dict) -> None:
+    """Anonymous play is also limited per channel address, so many client addresses together cannot
+    drive one channel faster than one SDK session would."""
+    if not settings.RATELIMIT_ENABLE:
+        return
+    params = content.get("params") if isinstance(content.get("params"), dict) else {}
+    address = normalize_address(params.get("stealthAddress", content.get("stealthAddress")))
+    if address is None:
+        return  # no channel named (info, stats, lotto_status) or an invalid address (refused later)
+    wait = consume(request, scope="a2a-anon-channel", key=lambda group, req: f"channel:{address}",
+                   rate=settings.A2A_ANON_CHANNEL_RATE_LIMIT)
+    if wait is not None:
+        raise RateLimited(retry_after=wait)
 
 
 def handle_content(content: dict, *, caller: services.Caller, header_key: str | None) -> tuple[int, dict, bool]:
@@ -114,8 +155,12 @@ def dispatch(request, content_getter, *, transport: str) -> tuple[int, dict, dic
         content = content_getter()
         if isinstance(content.get("action"), str) and content["action"] in ACTIONS:
             action = content["action"]
-        status, reply, replayed = handle_content(content, caller=caller,
-                                                 header_key=request.headers.get(IDEMPOTENCY_HEADER))
+        if caller.owner is None:
+            _limit_anonymous_channel(request, content)
+        header_key = request.headers.get(IDEMPOTENCY_HEADER)
+        if header_key is None:
+            header_key = request.headers.get("Idempotency-Key")
+        status, reply, replayed = handle_content(content, caller=caller, header_key=header_key)
         if replayed:
             headers["Idempotent-Replayed"] = "true"
         outcome = "ok"
@@ -140,7 +185,10 @@ def dispatch(request, content_getter, *, transport: str) -> tuple[int, dict, dic
 
 def _info(call: CasinoCall, caller: services.Caller) -> dict:
     return {
-        "name": AGENT_NAME, "version": A2A_VERSION, "protocol": "a2a",
+        # The reference casino's fields first; ours follow.
+        "name": "Agent Royale", "mode": "offchain-ledger", "rngProvider": "commit-reveal",
+        "privacy": "Stealth addresses; channel state kept off-chain in PostgreSQL",
+        "agentName": AGENT_NAME, "version": A2A_VERSION, "protocol": "a2a",
         "description": "Provably fair commit-reveal slots and coinflip, and a lotto, over payment channels.",
         "actions": list(ACTIONS),
         "games": rules.rules_document(),
@@ -151,14 +199,25 @@ def _info(call: CasinoCall, caller: services.Caller) -> dict:
 
 
 def _stats(call: CasinoCall | None = None, caller: services.Caller | None = None) -> dict:
+    """Rows keyed by game as the reference sends them ({game, total_rounds, total_wagered, total_paid_out},
+    totals as JSON numbers written from the exact decimal, never through a float), each with `exact`
+    string amounts; then our channel counts."""
+    rows = {}
+    for game, row in selectors.game_stats().items():
+        rows[game] = {"game": game, "total_rounds": row["total_rounds"],
+                      "total_wagered": JsonNumber(row["total_wagered"]),
+                      "total_paid_out": JsonNumber(row["total_paid_out"]),
+                      "exact": {"total_wagered": row["total_wagered"], "total_paid_out": row["total_paid_out"]}}
     counts = selectors.channel_counts()
-    return {**selectors.game_stats(), "channels": {"open": counts["open"], "closed": counts["closed"]}}
+    return {**rows, "channels": {"open": counts["open"], "closed": counts["closed"]}}
 
 
 def _channel_status(call: CasinoCall, caller: services.Caller) -> dict:
-    channel = selectors.channel_latest(scope=caller.scope, agent_address=call.address)
+    """The open channel only: a closed one is CHANNEL_NOT_FOUND, as in the reference casino (its final
+    state is the close_channel answer)."""
+    channel = selectors.channel_open(scope=caller.scope, agent_address=call.address)
     if channel is None:
-        raise ChannelNotFound("No channel for this address.")
+        raise ChannelNotFound("No open channel for this address.")
     pending = CasinoCommit.objects.filter(channel=channel, status=CasinoCommit.Status.PENDING).order_by("pk")
     return services.channel_content(channel) | {
         "settlementMode": "offchain-ledger",

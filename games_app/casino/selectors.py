@@ -53,6 +53,11 @@ def channel_reservations(*, channel: CasinoChannel, exclude_game: str | None = N
     return Reservations(agent=agent, casino_commits=casino_commits, lotto=lotto, open_tickets=tickets)
 
 
+def channel_open(*, scope: str, agent_address: str) -> CasinoChannel | None:
+    return CasinoChannel.objects.filter(scope=scope, agent_address=agent_address,
+                                        status=CasinoChannel.Status.OPEN).first()
+
+
 @dataclass(frozen=True)
 class HouseExposure:
     """House money now in open funded channels: all of them, and the given owner's."""

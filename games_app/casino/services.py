@@ -138,14 +138,14 @@ def _execute_once(*, call: CasinoCall, caller: Caller, header_key: str | None) -
                     raise IdempotencyKeyReused()
                 return Outcome(status=record.response_status, content=json.loads(record.response_body),
                                replayed=True)
-        if not keys:  # nothing to replay and nothing the action could act on
-            raise ChannelNotFound()
         old_nonce = channel.nonce if channel is not None else 0
         result = ACTIONS[call.action](ctx)
         if isinstance(result, _Deferred):
             deferred = result
         else:
             _assert_invariants(channel=result.channel, expected_nonce=old_nonce + result.rounds)
+            if not keys:  # a commit without a header key: a repeat is a new commit, nothing to store
+                return Outcome(status=200, content=result.content)
             CasinoRequest.objects.create(
                 scope=caller.scope, agent_address=call.address, key=keys[0], key_source=source,
                 action=call.action, fingerprint=fingerprint, channel=result.channel, response_status=200,
@@ -161,8 +161,12 @@ def _digest(*parts: object) -> str:
 def _derived_keys(ctx: _Context) -> list[str]:
     """Keys made of the action, the address, the nonce the action would consume and its stable
     parameters, so a retry of the same request maps to the same key while a later, deliberate
-    repeat (a second lotto purchase, a re-commit after expiry, a re-open after close) does not.
-    The first key is the one to store; later ones are lookups only."""
+    repeat (a second lotto purchase, a re-open after close) does not. The first key is the one to
+    store; later ones are lookups only; none (an empty list) means nothing is replayed or stored.
+
+    Commits get none: an identical second commit must meet the pending one (PENDING_COMMIT_EXISTS),
+    as in the reference casino. Replaying the first commit's answer would hand a second client a
+    commitment that the first client's reveal then settles. Only a header key replays a commit."""
     call, channel, params = ctx.call, ctx.channel, ctx.call.params
     if call.action == "open_channel":
         closed = CasinoChannel.objects.filter(scope=ctx.caller.scope, agent_address=call.address,
@@ -175,12 +179,7 @@ def _derived_keys(ctx: _Context) -> list[str]:
         return []
     candidate = channel.nonce + 1
     if call.action in ("slots_commit", "coinflip_commit"):
-        game = call.action.split("_")[0]
-        # Commits no longer live (revealed, expired, or pending past the timeout).
-        finished = (CasinoCommit.objects.filter(channel=channel, game=game)
-                    .exclude(status=CasinoCommit.Status.PENDING, expires_at__gt=ctx.now).count())
-        return [_digest(call.action, channel.pk, f"n{candidate}", f"f{finished}", params["bet"],
-                        params.get("choice", ""))]
+        return []
     if call.action in ("slots_reveal", "coinflip_reveal"):
         keys = [_digest(call.action, channel.pk, f"n{candidate}", params["agent_seed"])]
         game = call.action.split("_")[0]
@@ -308,6 +307,8 @@ def channel_content(channel: CasinoChannel) -> dict:
         "gamesPlayed": channel.games_played,
         "funded": channel.funded,
         "signed": channel.signed,
+        # The reference casino's on-chain fields: no chain here, so always null.
+        "chainId": None, "openTxHash": None, "fundTxHash": None, "onchainAgent": None,
     }
 
 
@@ -423,7 +424,8 @@ def _close_channel(ctx: _Context) -> _Result:
         "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
         "nonce": channel.nonce})
     content = channel_content(channel) | {"totalGames": channel.games_played, "signature": channel.close_signature,
-                                          "settlementMode": "offchain-ledger"}
+                                          "settlementMode": "offchain-ledger", "settledOnchain": False,
+                                          "closeTxHash": None, "closeBlock": None, "nextStep": None}
     return _Result(content=content, channel=channel)
 
 
@@ -557,7 +559,7 @@ def _lotto_buy(ctx: _Context) -> _Result:
         raise InsufficientBalance("agentBalance cannot cover the tickets.")
     liability = (reserved.open_tickets + count) * rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER
     if channel.casino_balance + cost - reserved.casino_commits < liability:
-        raise InsufficientBalance(
+        raise MaxBetExceeded(
             f"casinoBalance cannot cover {rules.LOTTO_PAYOUT_MULTIPLIER}x all open tickets of this channel.")
     _apply_round(channel=channel, agent_delta=-cost)
     CasinoRound.objects.create(

@@ -116,7 +116,9 @@ def test_close_channel_returns_final_state_and_signature(a2a):
     assert len(reply["signature"]) == 64
     row = CasinoChannel.objects.get()
     assert row.status == "closed" and row.close_signature == reply["signature"]
-    assert a2a.ok("channel_status", stealthAddress=ADDRESS)["status"] == "closed"
+    assert (reply["settledOnchain"], reply["closeTxHash"], reply["chainId"]) == (False, None, None)
+    # A closed channel is gone for channel_status, as in the reference casino.
+    a2a.error("channel_status", "CHANNEL_NOT_FOUND", 404, stealthAddress=ADDRESS)
     assert_conserved()
 
 
@@ -374,7 +376,7 @@ def test_lotto_buy_bad_params_are_400(a2a, field, value):
 def test_lotto_buy_refused_when_casino_cannot_cover_85x_open_tickets(a2a):
     a2a.open(agent="1", casino="0.1")
     a2a.ok("lotto_buy", stealthAddress=ADDRESS, pickedNumber=1)  # liability 0.085 <= 0.101
-    a2a.error("lotto_buy", "INSUFFICIENT_BALANCE", stealthAddress=ADDRESS, pickedNumber=2)  # 0.17 > 0.102
+    a2a.error("lotto_buy", "MAX_BET_EXCEEDED", stealthAddress=ADDRESS, pickedNumber=2)  # 0.17 > 0.102
     assert channel().nonce == 1
 
 
@@ -400,7 +402,8 @@ def test_lotto_status_publishes_the_current_draw(a2a):
 
 def test_info_lists_actions_and_rules(a2a):
     reply = a2a.ok("info")
-    assert reply["name"] == "AgentCasino"
+    assert (reply["name"], reply["agentName"], reply["rngProvider"]) == ("Agent Royale", "AgentCasino", "commit-reveal")
+    assert reply["mode"] and reply["privacy"]
     assert set(reply["actions"]) == {"open_channel", "channel_status", "close_channel", "slots_commit", "slots_reveal",
                                      "coinflip_commit", "coinflip_reveal", "lotto_buy", "lotto_status", "info", "stats"}
     assert reply["games"]["slots"]["rtp"] == "0.95" and reply["games"]["coinflip"]["minBet"] == "0.0001"
@@ -410,9 +413,11 @@ def test_stats_counts_rounds_wagered_and_paid(a2a):
     a2a.open()
     a2a.ok("lotto_buy", stealthAddress=ADDRESS, pickedNumber=9, ticketCount=2)
     reply = a2a.ok("stats")
-    assert reply["lotto"] == {"total_rounds": 1, "total_wagered": "0.002", "total_paid_out": "0"}
+    assert reply["lotto"] == {"game": "lotto", "total_rounds": 1, "total_wagered": 0.002, "total_paid_out": 0,
+                              "exact": {"total_wagered": "0.002", "total_paid_out": "0"}}
+    assert b'"total_wagered": 0.002,' in a2a.last.content  # the exact decimal text, as a JSON number
     assert reply["slots"]["total_rounds"] == 0
-    assert a2a.client.get("/api/casino/stats").json()["lotto"]["total_wagered"] == "0.002"
+    assert a2a.client.get("/api/casino/stats").json()["lotto"]["exact"]["total_wagered"] == "0.002"
 
 
 def test_games_endpoint_lists_the_three_games(a2a):
@@ -481,14 +486,14 @@ def test_internal_fault_is_500_without_internals(a2a, monkeypatch):
     def boom(**kwargs):
         raise RuntimeError("secret detail")
 
-    monkeypatch.setattr(selectors, "channel_latest", boom)
+    monkeypatch.setattr(selectors, "channel_open", boom)
     status, reply = a2a("channel_status", stealthAddress=ADDRESS)
     assert status == 500 and reply["code"] == "INTERNAL_ERROR" and "secret" not in json.dumps(reply)
 
 
 def test_rate_limit_answers_429_with_retry_after(a2a, settings):
     settings.RATELIMIT_ENABLE = True
-    settings.ANON_RATE_LIMIT = "2/m"
+    settings.A2A_ANON_IP_RATE_LIMIT = "2/m"
     a2a.ok("info")
     a2a.ok("info")
     status, reply = a2a("info")

@@ -78,11 +78,24 @@ def test_repeated_open_without_header_replays(a2a):
     assert CasinoChannel.objects.count() == 1
 
 
-def test_repeated_commit_without_header_replays_the_same_commitment(a2a):
+def test_identical_second_commit_without_header_is_pending_commit_exists(a2a):
     a2a.open()
-    first = a2a.ok("slots_commit", stealthAddress=ADDRESS, betAmount="0.001")
-    assert a2a.ok("slots_commit", stealthAddress=ADDRESS, betAmount="0.001") == first
-    assert CasinoCommit.objects.count() == 1
+    a2a.ok("slots_commit", stealthAddress=ADDRESS, betAmount="0.001")
+    a2a.error("slots_commit", "PENDING_COMMIT_EXISTS", 409, stealthAddress=ADDRESS, betAmount="0.001")
+    assert CasinoCommit.objects.count() == 1 and not CasinoRequest.objects.filter(action="slots_commit").exists()
+
+
+def test_repeated_commit_with_a_header_key_replays_the_same_commitment(a2a):
+    a2a.open()
+    for header in ("x-idempotency-key", "Idempotency-Key"):
+        first = a2a("coinflip_commit", headers={header: header}, stealthAddress=ADDRESS, betAmount="0.001",
+                    choice="heads")
+        assert first[0] == 200
+        assert a2a("coinflip_commit", headers={header: header}, stealthAddress=ADDRESS, betAmount="0.001",
+                   choice="heads") == first
+        assert a2a.last["Idempotent-Replayed"] == "true"
+        a2a.ok("coinflip_reveal", stealthAddress=ADDRESS, agentSeed=header)
+    assert CasinoCommit.objects.count() == 2
 
 
 def test_repeated_reveal_without_header_replays_the_round(a2a):

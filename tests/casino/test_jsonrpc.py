@@ -60,7 +60,7 @@ def test_a2a_sdk_client_plays_through_jsonrpc(live_server):
     assert hashlib.sha256(proof["casinoSeed"].encode()).hexdigest() == commit["commitment"]
     h = hashlib.sha256((proof["casinoSeed"] + "sdk" + "1").encode()).hexdigest()
     assert reveal["result"] == ("heads" if int(h[:2], 16) % 2 == 0 else "tails") and reveal["nonce"] == 1
-    assert missing == {"error": True, "code": "CHANNEL_NOT_FOUND", "message": "No channel for this address."}
+    assert missing == {"error": True, "code": "CHANNEL_NOT_FOUND", "message": "No open channel for this address."}
     assert CasinoRound.objects.count() == 1
     assert_conserved()
 

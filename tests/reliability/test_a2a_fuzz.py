@@ -72,7 +72,8 @@ idempotency_keys = st.one_of(st.none(), st.text(max_size=300), st.sampled_from([
 
 @pytest.fixture
 def fuzz_client(make_token, settings):
-    settings.ANON_RATE_LIMIT = "1000000/m"
+    settings.ANON_RATE_LIMIT = settings.A2A_ANON_IP_RATE_LIMIT = "1000000/m"
+    settings.A2A_ANON_CHANNEL_RATE_LIMIT = "1000000/m"
     token, raw = make_token("agent", rate_limit="1000000/m")
     wallet = wallet_services.wallet_create(owner=token.owner)
     wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("100"), reference="fuzz")
