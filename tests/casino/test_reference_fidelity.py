@@ -160,17 +160,15 @@ def test_the_default_anonymous_limit_lets_one_sdk_session_play_at_full_speed(liv
 def test_anonymous_play_is_limited_per_channel_as_well_as_per_ip(live_a2a, settings):
     settings.RATELIMIT_ENABLE = True
     settings.A2A_ANON_CHANNEL_RATE_LIMIT = "4/m"
+    settings.A2A_ANON_IP_RATE_LIMIT = "12/m"
     client = live_a2a()
-    client.open()
+    client.open()                                                   # IP 1, channel 1
     for _ in range(3):
-        client.ok("channel_status", stealthAddress=ADDRESS)
-    status, reply = client("channel_status", stealthAddress=ADDRESS)
+        client.ok("channel_status", stealthAddress=ADDRESS)          # IP 2-4, channel 2-4
+    status, reply = client("channel_status", stealthAddress=ADDRESS)  # IP 5, channel over
     assert status == 429 and reply["code"] == "RATE_LIMITED" and int(client.last.headers["Retry-After"]) >= 1
-    client("coinflip_commit", stealthAddress=ADDRESS, betAmount="0.001", choice="tails")
+    client("coinflip_commit", stealthAddress=ADDRESS, betAmount="0.001", choice="tails")    # IP 6
     assert client.last.status_code == 429 and not CasinoCommit.objects.exists()
-    client.open(OTHER_ADDRESS)                   # another channel from the same IP is not held back
-    client.ok("info")                            # nor are channel-less actions
-    settings.A2A_ANON_CHANNEL_RATE_LIMIT = "1000/m"
-    settings.A2A_ANON_IP_RATE_LIMIT = "8/m"   # a new rate starts a new count
-    statuses = [client("info")[0] for _ in range(9)]
-    assert statuses == [200] * 8 + [429]         # the per-IP budget still applies
+    client.open(OTHER_ADDRESS)        # IP 7: another channel from the same IP is not held back
+    statuses = [client("info")[0] for _ in range(6)]                # IP 8-13: channel-less actions
+    assert statuses == [200] * 5 + [429]                            # the per-IP budget still applies
