@@ -40,8 +40,8 @@ def agent():
     version, _ = game_load(data=TEST_GAME)
     wallet = wallet_services.wallet_create(owner=token.owner)
     wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("100"), reference="hostile")
-    session = session_create(token=token, game_slug=version.game.slug, wallet_id=wallet.pk)
-    session_act(session_id=session.pk, token=token, action={"type": "initialize"})
+    session = session_create(actor=token.actor, game_slug=version.game.slug, wallet_id=wallet.pk)
+    session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
     return {"raw": raw, "session": session.pk, "wallet": wallet.pk}
 
 
@@ -130,7 +130,7 @@ def test_a_forged_pagination_cursor_is_a_400(server, agent, cursor):
 def test_a_genuine_cursor_still_pages(server, agent):
     token = ApiToken.objects.get(name="hostile-agent")
     for _ in range(3):
-        session_create(token=token, game_slug=TEST_GAME["slug"], wallet_id=agent["wallet"])
+        session_create(actor=token.actor, game_slug=TEST_GAME["slug"], wallet_id=agent["wallet"])
     status, content, _ = http_request(server.port, "GET", "/api/v1/sessions?limit=2", token=agent["raw"])
     page = json.loads(content)
     assert status == 200 and page["next"]
