@@ -1,21 +1,27 @@
 """Money and rates in the console as people read them. Django shows a NUMERIC(38,18) column with all
 18 decimals ("0.100000000000000000"); every admin that mixes in `ConsoleDisplayMixin` shows its
-money columns as entered, with thousands separators ("1,234.5"), and the fields named in
-`percent_fields` (RTPs stored as fractions) as percentages, in lists and on read-only detail
-pages alike. Sorting by those columns still sorts by the stored value."""
+money columns as entered, with thousands separators ("1,234.5"), integer counters with separators
+("20,000"), and the fields named in `percent_fields` (RTPs stored as fractions) as percentages, in
+lists and on read-only detail pages alike. Sorting by those columns still sorts by the stored value."""
 from decimal import Decimal
 
 from django.contrib import admin
 from django.db import models
 
 from core.money import MONEY_DECIMAL_PLACES
-from operator_console.formatting import money_text, percent_text
+from operator_console.formatting import count_text, money_text, percent_text
 
 _SUFFIX = "_shown"
 
 
 def _is_money(field: models.Field) -> bool:
     return isinstance(field, models.DecimalField) and field.decimal_places == MONEY_DECIMAL_PLACES
+
+
+def _is_count(field: models.Field) -> bool:
+    # Counters (spins, queries, rounds) read better as 20,000; ids and coded values stay as stored.
+    return (isinstance(field, models.IntegerField) and not isinstance(field, models.AutoField)
+            and not field.choices and not field.primary_key)
 
 
 def _column(field: models.Field, text):
@@ -42,6 +48,8 @@ class ConsoleDisplayMixin:
                 shown[field.name] = _column(field, money_text)
             elif field.name in self.percent_fields:
                 shown[field.name] = _column(field, percent_text)
+            elif _is_count(field):
+                shown[field.name] = _column(field, count_text)
         for column in shown.values():
             setattr(self, column.__name__, column)
         readonly = set(self.readonly_fields)

@@ -47,6 +47,7 @@ class PolicyFeedback(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["owner", "-id"]), models.Index(fields=["session", "step_index"])]
+        verbose_name_plural = "policy feedback"
 
     def __str__(self) -> str:
         return f"feedback {self.pk} on session {self.session_id}"
@@ -117,6 +118,7 @@ class WebhookDelivery(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["hook", "-id"])]
+        verbose_name_plural = "webhook deliveries"
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.event}, {self.status})"
