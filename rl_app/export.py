@@ -192,7 +192,8 @@ def write_minari(rows: Iterable[dict], root: Path, *, dataset_id: str = DEFAULT_
         pending.clear()
 
     previous_root = os.environ.get("MINARI_DATASETS_PATH")
-    os.environ["MINARI_DATASETS_PATH"] = str(root)  # minari resolves dataset paths from it at call time
+    # Minari resolves dataset paths from it at call time, and a relative root ends up joined twice.
+    os.environ["MINARI_DATASETS_PATH"] = str(root.resolve())
     try:
         with warnings.catch_warnings():
             # Advisories about optional metadata (author, code permalink, env spec) this export does not have.

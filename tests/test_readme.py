@@ -6,6 +6,7 @@ import json
 import os
 import re
 import subprocess
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -33,10 +34,17 @@ def test_marker_finds_the_blocks_it_should():
 
 def test_readme_examples_run_against_a_live_demo_server(tmp_path):
     blocks = runnable_blocks((ROOT / "README.md").read_text())
+    # The reader's project directory, whose files the examples write (profiles.json, exports) into a
+    # scratch directory: every top-level entry of the project, linked.
+    for entry in ROOT.iterdir():
+        if entry.name not in (".git", ".data"):
+            (tmp_path / entry.name).symlink_to(entry)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
     assert len(blocks) >= 1
-    call_command("seed_demo", credentials_file=tmp_path / "credentials.json", stdout=open(os.devnull, "w"))
-    tokens = json.loads((tmp_path / "credentials.json").read_text())["tokens"]
-    env = server_env(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_FOLDER=str(tmp_path / "broker"))
+    call_command("seed_demo", credentials_file=scratch / "credentials.json", stdout=StringIO())
+    tokens = json.loads((scratch / "credentials.json").read_text())["tokens"]
+    env = server_env(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_FOLDER=str(scratch / "broker"))
     server = Gunicorn(env=env, workers=2)
     worker = CeleryWorker(env=env)
     try:
@@ -45,8 +53,7 @@ def test_readme_examples_run_against_a_live_demo_server(tmp_path):
                            "ROYALE_TOKEN": tokens["demo-agent"], "AGENT_TOKEN": tokens["demo-agent"],
                            "OPERATOR_TOKEN": tokens["demo-operator"], "ADMIN_TOKEN": tokens["demo-admin"],
                            "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}"})
-        script = ["set -euo pipefail", 'curl() { command curl --silent --show-error --fail-with-body "$@"; }',
-                  f"cd {ROOT}"]
+        script = ["set -euo pipefail", 'curl() { command curl --silent --show-error --fail-with-body "$@"; }']
         for line, code in blocks:
             script += [f"echo '### README.md line {line}' >&2", code, "echo"]
         result = subprocess.run(["bash", "-c", "\n".join(script)], env=reader_env, capture_output=True, text=True,
@@ -54,6 +61,9 @@ def test_readme_examples_run_against_a_live_demo_server(tmp_path):
         failed_at = re.findall(r"### (README.md line \d+)", result.stderr)
         assert result.returncode == 0, (f"failed in the block at {failed_at[-1] if failed_at else '?'}:\n"
                                         f"stdout:\n{result.stdout[-3000:]}\nstderr:\n{result.stderr[-3000:]}")
+        audit = StringIO()
+        call_command("audit_ledger", stdout=audit)  # exits non-zero on any mismatch
+        assert "0 mismatch(es)" in audit.getvalue()
     finally:
         worker.stop()
         server.stop()

@@ -1,8 +1,10 @@
 """The embedded PostgreSQL (the database when DATABASE_URL is unset): real processes on a fresh
 data directory of their own, stopped at the end."""
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import psycopg
@@ -15,10 +17,14 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    cluster = Cluster(tmp_path / "pg")
+def cluster():
+    # Not under pytest's basetemp: other pytest runs reset /tmp/pytest-of-<user> to 0700, and as
+    # root the server runs as another user that must reach its directory.
+    parent = Path(tempfile.mkdtemp(prefix="royale-embedded-pg-"))
+    cluster = Cluster(parent / "pg")
     yield cluster
     stop(cluster)
+    shutil.rmtree(parent, ignore_errors=True)
 
 
 def _env(cluster: Cluster, **extra) -> dict[str, str]:

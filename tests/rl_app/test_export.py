@@ -1,5 +1,6 @@
 import json
 from datetime import datetime, timezone
+from io import StringIO
 
 import pytest
 import time_machine
@@ -135,6 +136,15 @@ def test_export_minari_appends_in_flushes(traces, tmp_path, monkeypatch):
     dataset = minari.load_dataset("royale/flush-v0")
     assert written == dataset.total_steps == 15 and dataset.total_episodes == 3
     assert sorted(int(episode.infos["session_id"][0]) for episode in dataset.iterate_episodes()) == sorted(traces.values())
+
+
+def test_export_minari_to_a_relative_directory(traces, tmp_path, monkeypatch):
+    import minari
+
+    monkeypatch.chdir(tmp_path)  # README: --out ./datasets (minari once joined a relative root twice)
+    call_command("export_traces", "--format", "minari", "--out", "./datasets", stdout=StringIO())
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "datasets"))
+    assert minari.load_dataset("agent-royale/traces-v0").total_episodes == 3
 
 
 def test_export_minari_with_no_steps_is_an_error(db, tmp_path):
