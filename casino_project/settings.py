@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc served from here: the docs work offline
     "django_prometheus",
     "core",
     "wallet_app",
@@ -165,6 +166,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Sessions, wallets, slot engines, fingerprinting and RL traces for autonomous agents.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"RoleEnum": "core.models.Role", "SessionStateEnum": "sessions_app.models.SessionState"},
     "POSTPROCESSING_HOOKS": [

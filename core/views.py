@@ -2,8 +2,14 @@
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import render
 
 from core.errors import error_response
+
+
+def landing(request):
+    """`/`: where things are (docs, console, dashboard, health) for a person opening the server."""
+    return render(request, "landing.html")
 
 
 def health(request):

@@ -22,8 +22,29 @@ def test_schema_validates_and_declares_auth_errors_and_idempotency(version):
     assert content["schema"]["$ref"] == expected
 
 
-def test_docs_page_renders():
-    assert Client().get("/api/docs/").status_code == 200
+@pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
+def test_docs_pages_load_only_assets_served_from_the_project(path):
+    """Swagger UI and Redoc work offline: every script and stylesheet is a pinned local static file."""
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    response = Client().get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', html)
+    assert assets, html
+    for asset in assets:
+        assert asset.startswith("/static/drf_spectacular_sidecar/"), asset  # no CDN
+        assert finders.find(asset.removeprefix("/static/")), asset
+
+
+def test_root_is_a_landing_page_linking_the_entry_points():
+    response = Client().get("/")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    html = response.content.decode()
+    for link in ("/api/docs/", "/api/redoc/", "/admin/", "/admin/console/", "/health"):
+        assert f'href="{link}"' in html
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
