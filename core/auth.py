@@ -8,8 +8,14 @@ import hmac
 from rest_framework import authentication, exceptions
 
 from core import auth_throttle
+from core.db import CompiledQuery
 from core.models import ApiToken
 from core.services import hash_token_secret, split_raw_token, token_touch
+
+# Every authenticated request runs this lookup: compiled once per process (thread), read fresh every time
+# (a revoked or expired token is refused on its next request).
+_TOKEN_BY_PREFIX = CompiledQuery(lambda prefix: ApiToken.objects.select_related("owner").filter(prefix=prefix).order_by(),
+                                 prefix="~sentinel-token-prefix~")
 
 BEARER_CHALLENGE = 'Bearer realm="api"'
 
@@ -25,7 +31,7 @@ def authenticate_bearer(header: str) -> ApiToken | None:
     prefix = split_raw_token(raw) if raw else None
     if prefix is None:
         raise exceptions.AuthenticationFailed("Malformed bearer token.")
-    token = ApiToken.objects.select_related("owner").filter(prefix=prefix).first()
+    token = _TOKEN_BY_PREFIX.first(prefix=prefix)
     if token is None or not hmac.compare_digest(token.key_hash, hash_token_secret(raw)):
         raise exceptions.AuthenticationFailed("Unknown token.")
     if token.revoked_at is not None:

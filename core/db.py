@@ -24,6 +24,7 @@ What it does not do (the callers do not need it): no `save()`/`post_save` signal
 no primary keys back on inserted objects, no reads of queued rows before `flush()` — a service that
 must read what it queued (a summary over the steps) flushes first.
 """
+import threading
 from collections.abc import Iterable
 
 from django.db import connections, models
@@ -117,3 +118,64 @@ def changed_fields(instance: models.Model, before: dict[str, object]) -> list[st
     return [field.attname for field in instance._meta.concrete_fields
             if not field.primary_key and field.attname in loaded
             and (field.attname not in before or before[field.attname] != loaded[field.attname])]
+
+
+class CompiledQuery:
+    """A queryset compiled to SQL once per process and run with new parameter values.
+
+    Compiling a queryset (select_related joins, only(), FOR UPDATE) costs more CPU than the database
+    spends answering it; a hot path that runs the same shape on every request compiles it once::
+
+        SESSION_LOCK = CompiledQuery(lambda session_id, owner_id: GameplaySession.objects.filter(...),
+                                     session_id=-9_000_000_001, owner_id=-9_000_000_002)
+        session = SESSION_LOCK.first(session_id=12, owner_id=3)
+
+    `build` is called once with the sentinel values, which must each appear exactly once among the
+    compiled SQL's parameters (compiling fails loudly otherwise); rows become instances exactly as
+    Django's own ModelIterable makes them (converters, select_related objects). The shape of the
+    queryset must not depend on the values. Compiled once per thread: the compiler keeps the thread's
+    connection (gthread workers run requests in several threads).
+    """
+
+    def __init__(self, build, **sentinels) -> None:
+        self._build = build
+        self._sentinels = sentinels
+        self._local = threading.local()
+
+    def _compile(self):
+        from django.db.models.query import get_related_populators
+
+        queryset = self._build(**self._sentinels)
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        sql, params = compiler.as_sql()
+        params = list(params)
+        slots = {}
+        for name, value in self._sentinels.items():
+            found = [index for index, param in enumerate(params) if param == value]
+            if len(found) != 1:
+                raise ValueError(f"sentinel {name}={value!r} appears {len(found)} times in the compiled query")
+            slots[name] = found[0]
+        klass_info, select = compiler.klass_info, compiler.select
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        init_list = [column[0].target.attname for column in select[start:end]]
+        self._local.compiled = (queryset.db, compiler, sql, params, slots, klass_info["model"], start, end, init_list,
+                                get_related_populators(klass_info, select, queryset.db))
+        return self._local.compiled
+
+    def first(self, **values) -> models.Model | None:
+        """The first row's instance (None if no row); `values` gives every sentinel's real value."""
+        compiled = getattr(self._local, "compiled", None) or self._compile()
+        db, compiler, sql, params, slots, model, start, end, init_list, populators = compiled
+        params = list(params)
+        for name, value in values.items():
+            params[slots[name]] = value
+        with connections[db].cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        [row] = list(compiler.results_iter([[row]]))
+        instance = model.from_db(db, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, instance)
+        return instance

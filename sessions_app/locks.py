@@ -7,6 +7,7 @@ wallet without a session (deposits, withdrawals, A2A channels, probing campaigns
 afterwards, so no cycle — and no deadlock — can form between the two orders.
 """
 from core import policy
+from core.db import CompiledQuery
 from sessions_app.exceptions import SessionNotFound
 from sessions_app.models import GameplaySession
 
@@ -23,12 +24,29 @@ ACTION_FIELDS = (
 )
 
 
+def _action_lock(**filters):
+    return (GameplaySession.objects.select_related("game_version__game", "wallet").only(*ACTION_FIELDS)
+            .select_for_update(of=("self", "wallet")).filter(**filters).order_by())
+
+
+# Compiled once per process (thread): building this query costs more CPU than PostgreSQL spends on it.
+_OWN_SESSION = CompiledQuery(lambda pk, owner_id: _action_lock(pk=pk, owner_id=owner_id),
+                             pk=-9_000_000_001, owner_id=-9_000_000_002)
+_ANY_SESSION = CompiledQuery(lambda pk: _action_lock(pk=pk), pk=-9_000_000_001)
+
+
 def lock_session(*, session_id: int, actor: policy.Actor, action: str = policy.Act.SESSION_PLAY) -> GameplaySession:
     """Lock the session, if `actor` may do `action` to it (play: its owner only, never staff), and its wallet,
     in that order, in one statement; `session.wallet` is the locked wallet for wallet_app's `*_locked`
     services. Call inside atomic(). Raises SessionNotFound for a session the actor may not even read,
     Forbidden for one it may only read."""
-    queryset = (GameplaySession.objects.select_related("game_version__game", "wallet").only(*ACTION_FIELDS)
-                .select_for_update(of=("self", "wallet")))
-    return policy.get_for(actor, action, queryset, pk=session_id,
+    session = None
+    if policy.allows_any(actor, action):  # the rows policy.scope allows: any, or the actor's own
+        session = _ANY_SESSION.first(pk=session_id)
+    elif policy.allows(actor, action, owner_id=actor.user_id):
+        session = _OWN_SESSION.first(pk=session_id, owner_id=actor.user_id)
+    if session is not None:
+        return session
+    # Refused or missing: policy decides which error (one more, unlocked read of the owner).
+    return policy.get_for(actor, action, GameplaySession.objects.only("owner_id"), pk=session_id,
                           not_found=SessionNotFound(details={"session": session_id}))

@@ -59,6 +59,13 @@ def test_revoked_token_is_401(make_token):
     assert "revoked" in response.json()["error"]["message"]
 
 
+def test_revocation_takes_effect_on_the_next_request(make_token):
+    token, raw = make_token("agent")
+    assert _get_me(raw).status_code == 200  # the lookup (compiled once per process) reads the row every time
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert _get_me(raw).status_code == 401
+
+
 def test_expired_token_is_401_in_both_versions(make_token):
     token, raw = make_token("agent", expires_at=timezone.now() - timedelta(seconds=1))
     v1 = _get_me(raw)

@@ -94,3 +94,24 @@ def test_an_idle_connection_is_checked_and_a_dead_one_replaced(second_connection
     _kill(second_connection)
     _next_request(second_connection)  # the health check finds it dead and reconnects: the request succeeds
     assert second_connection.connection.info.backend_pid != old_pid
+
+
+def test_a_compiled_query_runs_with_new_values_and_reads_fresh_rows(make_wallet):
+    from core.db import CompiledQuery
+
+    query = CompiledQuery(lambda pk: Wallet.objects.select_related("owner").only("balance", "owner__username")
+                          .filter(pk=pk), pk=-1)
+    first, second = make_wallet(owner_username="one", balance="1"), make_wallet(owner_username="two", balance="2")
+    assert (query.first(pk=first.pk).balance, query.first(pk=second.pk).owner.username) == (Decimal("1"), "two")
+    Wallet.objects.filter(pk=first.pk).update(balance=Decimal("7"))
+    with CaptureQueriesContext(connection) as queries:
+        found = query.first(pk=first.pk)
+    assert found.balance == Decimal("7") and found.owner.username == "one" and len(queries) == 1
+    assert query.first(pk=0) is None
+
+
+def test_a_sentinel_that_is_not_a_parameter_fails_loudly(db):
+    from core.db import CompiledQuery
+
+    with pytest.raises(ValueError):
+        CompiledQuery(lambda pk: Wallet.objects.filter(pk__gte=0), pk=-1).first(pk=1)
