@@ -2,18 +2,25 @@
 
     .venv/bin/python bench/load.py                      # 8 clients, 20 s per scenario, all scenarios
     .venv/bin/python bench/load.py --clients 32 --seconds 10 --scenarios spin,batch
+    .venv/bin/python bench/load.py --scenarios batch --batch-size 1000 --worker-class gthread --threads 4
+    .venv/bin/python bench/load.py --code-root /path/to/other/checkout   # serve another checkout's code
 
 What it does (everything on 127.0.0.1, every loop bounded by --seconds):
 1. creates the database (default royale_load), migrates it and runs seed_demo;
 2. creates one agent token per client (rate limit raised so the bench measures the API, not the
    limiter), a funded wallet (cost_per_spin 0.01, so every spin writes stake + fee ledger rows),
-   a playing session for v1 single spins and one for v2 batches of 100, and a funded A2A channel;
-3. starts gunicorn (--workers, default 2) with REDIS_URL pointing at a Redis DB number, so the
-   per-token rate limit and the idempotency locks live in the shared cache as in production;
-4. runs each scenario for --seconds with --clients threads: `spin` (v1 single spin),
-   `batch` (v2, 100 spins per request), `coinflip` and `slots` (A2A commit + reveal);
-5. prints throughput, p50/p95/p99 latency per action and the error count, closes the channels,
-   stops gunicorn and runs audit_ledger + audit_channels.
+   and a funded A2A channel;
+3. starts gunicorn (--workers, default 2; --worker-class sync or gthread with --threads) with
+   REDIS_URL pointing at a Redis DB number, so the per-token rate limit and the idempotency locks
+   live in the shared cache as in production; then, over HTTP, a playing session per client for v1
+   single spins and one for v2 batches (so the same script drives checkouts whose services differ);
+4. runs each scenario with --clients threads, one token each: every client first makes its
+   setup, then all wait at a barrier and the clock starts; each loops until --seconds have passed:
+   `spin` (v1 single spin), `batch` (v2, --batch-size spins per request), `coinflip` and `slots`
+   (A2A commit + reveal);
+5. prints throughput, p50/p95/p99 latency per action and the error count (every non-2xx answer,
+   refused or reset connection, and a client thread that died, counts), closes the channels, stops
+   gunicorn and runs audit_ledger + audit_channels.
 
 The client threads share the 2 cores with gunicorn and Postgres; a client costs ~0.2 ms of CPU
 per request, which is part of what the figures include.
@@ -38,7 +45,6 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 SCENARIOS = ("spin", "batch", "coinflip", "slots")
-BATCH_SIZE = 100
 GAME = "fruit-low"
 BET = "0.1"
 A2A_BET = "0.001"
@@ -65,18 +71,17 @@ def ensure_database(url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def manage(env: dict, *args: str) -> None:
-    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+def manage(env: dict, code_root: Path, *args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=code_root, env=env, check=True, stdout=subprocess.DEVNULL,
                    timeout=300)
 
 
 def create_fixtures(clients: int) -> list[dict]:
-    """Per client: an agent token, a funded wallet, a v1 and a v2 playing session (in-process ORM)."""
+    """Per client: its own agent token and a funded wallet (in-process ORM; sessions come over HTTP)."""
     import django
 
     django.setup()
     from core.services import token_create
-    from sessions_app.services import session_act, session_create
     from wallet_app import services as wallet_services
 
     run = secrets.token_hex(3)
@@ -86,26 +91,33 @@ def create_fixtures(clients: int) -> list[dict]:
         token, raw = token_create(name=name, role="agent", owner_username=name, rate_limit="1000000/m")
         wallet = wallet_services.wallet_create(owner=token.owner, cost_per_spin=Decimal("0.01"))
         wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("1000000"), reference="bench")
-        sessions = []
-        for _ in range(2):
-            session = session_create(actor=token.actor, game_slug=GAME, wallet_id=wallet.pk)
-            session_act(session_id=session.pk, actor=token.actor, action={"type": "initialize"})
-            session_act(session_id=session.pk, actor=token.actor, action={"type": "place_bet", "amount": BET})
-            sessions.append(session.pk)
-        fixtures.append({"raw": raw, "spin_session": sessions[0], "batch_session": sessions[1],
-                         "address": "0x" + secrets.token_hex(20)})
+        fixtures.append({"raw": raw, "wallet": wallet.pk, "address": "0x" + secrets.token_hex(20)})
     from django.db import connection
 
     connection.close()
     return fixtures
 
 
-def start_gunicorn(*, port: int, env: dict, workers: int, log_path: Path) -> subprocess.Popen:
+def playing_session(port: int, fx: dict) -> int:
+    status, raw = request(port, "POST", "/api/v1/sessions", {"game": GAME, "wallet": fx["wallet"]}, fx["raw"])
+    if status != 201:
+        raise SystemExit(f"session create failed: {status} {raw[:300]!r}")
+    session_id = json.loads(raw)["id"]
+    for action in ({"type": "initialize"}, {"type": "place_bet", "amount": BET}):
+        status, raw = request(port, "POST", f"/api/v1/sessions/{session_id}/action", action, fx["raw"])
+        if status != 200:
+            raise SystemExit(f"{action['type']} failed: {status} {raw[:300]!r}")
+    return session_id
+
+
+def start_gunicorn(*, port: int, env: dict, workers: int, worker_class: str, threads: int, code_root: Path,
+                   log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")
     process = subprocess.Popen(
         [str(Path(PYTHON).with_name("gunicorn")), "casino_project.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--config", "casino_project/gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
+         "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
+         "--config", "casino_project/gunicorn.conf.py"],
+        cwd=code_root, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -163,6 +175,12 @@ class Recorder:
         self.errors: dict[str, int] = defaultdict(int)
         self.samples: dict[str, list[str]] = defaultdict(list)
 
+    def died(self, action: str, exc: BaseException) -> None:
+        with self.lock:
+            self.errors[f"{action}: client died"] += 1
+            self.latencies.setdefault(f"{action}: client died", [])
+            self.samples[f"{action}: client died"].append(repr(exc)[:200])
+
     def timed(self, action: str, call):
         started = time.perf_counter()
         try:
@@ -179,27 +197,37 @@ class Recorder:
         return status, payload
 
 
-def run_scenario(name: str, *, port: int, fixtures: list[dict], seconds: float) -> tuple[Recorder, float]:
+def run_scenario(name: str, *, port: int, fixtures: list[dict], seconds: float,
+                 batch_size: int) -> tuple[Recorder, float]:
     recorder = Recorder()
-    deadline = time.monotonic() + seconds
+    clock: dict[str, float] = {}
+
+    def start_clock() -> None:
+        clock.update(deadline=time.monotonic() + seconds, started=time.perf_counter())
+
+    # The clock starts when the last client has made its setup and reached the barrier.
+    start = threading.Barrier(len(fixtures) + 1, action=start_clock)
 
     def spin(fx):
         path = f"/api/v1/sessions/{fx['spin_session']}/action"
-        while time.monotonic() < deadline:
+        start.wait()
+        while time.monotonic() < clock["deadline"]:
             recorder.timed("spin (v1)", lambda: request(port, "POST", path, {"type": "spin"}, fx["raw"]))
 
     def batch(fx):
         path = f"/api/v2/sessions/{fx['batch_session']}/actions"
-        body = {"actions": [{"type": "spin"}] * BATCH_SIZE}
-        while time.monotonic() < deadline:
-            recorder.timed(f"batch of {BATCH_SIZE} (v2)", lambda: request(port, "POST", path, body, fx["raw"]))
+        body = {"actions": [{"type": "spin"}] * batch_size}
+        start.wait()
+        while time.monotonic() < clock["deadline"]:
+            recorder.timed(f"batch of {batch_size} (v2)", lambda: request(port, "POST", path, body, fx["raw"]))
 
     def game(kind: str):
         def play(fx):
             commit = {"action": f"{kind}_commit", "stealthAddress": fx["address"], "betAmount": A2A_BET}
             if kind == "coinflip":
                 commit["choice"] = "heads"
-            while time.monotonic() < deadline:
+            start.wait()
+            while time.monotonic() < clock["deadline"]:
                 status, _ = recorder.timed(f"{kind}_commit", lambda: a2a(port, fx["raw"], commit))
                 if status != 200:
                     continue
@@ -208,13 +236,26 @@ def run_scenario(name: str, *, port: int, fixtures: list[dict], seconds: float) 
         return play
 
     target = {"spin": spin, "batch": batch, "coinflip": game("coinflip"), "slots": game("slots")}[name]
-    threads = [threading.Thread(target=target, args=(fx,), daemon=True) for fx in fixtures]
-    started = time.perf_counter()
+
+    def client(fx):
+        try:
+            target(fx)
+        except BaseException as exc:  # noqa: BLE001 - a dead client is an error in the report, not a silent gap
+            recorder.died(name, exc)
+            start.abort()
+
+    threads = [threading.Thread(target=client, args=(fx,), daemon=True) for fx in fixtures]
     for thread in threads:
         thread.start()
+    try:
+        start.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        start_clock()
     for thread in threads:
-        thread.join(timeout=seconds + 60)
-    return recorder, time.perf_counter() - started
+        thread.join(timeout=seconds + 120)
+    if any(thread.is_alive() for thread in threads):
+        recorder.died(name, TimeoutError("a client was still running 120 s after the deadline"))
+    return recorder, time.perf_counter() - clock["started"]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -222,15 +263,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def report(name: str, recorder: Recorder, elapsed: float) -> list[dict]:
+def report(name: str, recorder: Recorder, elapsed: float, batch_size: int) -> list[dict]:
     rows = []
     for action, values in recorder.latencies.items():
-        ms = [v * 1000 for v in values]
+        ms = [v * 1000 for v in values] or [0.0]
         row = {"scenario": name, "action": action, "requests": len(values), "rps": len(values) / elapsed,
                "p50": percentile(ms, 50), "p95": percentile(ms, 95), "p99": percentile(ms, 99),
                "mean": statistics.fmean(ms), "errors": recorder.errors.get(action, 0)}
         if action.startswith("batch"):
-            row["spins_per_s"] = (len(values) - row["errors"]) * BATCH_SIZE / elapsed
+            row["spins_per_s"] = (len(values) - row["errors"]) * batch_size / elapsed
         rows.append(row)
         for sample in recorder.samples.get(action, []):
             print(f"  error sample [{action}]: {sample}")
@@ -251,6 +292,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="duration of each scenario")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--batch-size", type=int, default=100, help="spins per v2 batch request (1-1000)")
+    parser.add_argument("--code-root", type=Path, default=ROOT,
+                        help="the checkout whose code gunicorn serves and migrates (default: this one)")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
                                                                  "postgres://postgres@127.0.0.1:5432/royale_load"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
@@ -263,25 +309,34 @@ def main() -> None:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     if not 1 <= args.clients <= 256 or not 0 < args.seconds <= 600:
         parser.error("--clients must be 1-256 and --seconds 0-600")
+    if not 1 <= args.batch_size <= 1000 or not 1 <= args.threads <= 64 or not 1 <= args.workers <= 32:
+        parser.error("--batch-size must be 1-1000, --threads 1-64, --workers 1-32")
+    code_root = args.code_root.resolve()
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casino_project.settings", "DATABASE_URL": args.database_url,
            "REDIS_URL": args.redis_url, "DEBUG": "false", "LOG_LEVEL": args.log_level,
-           "A2A_ANONYMOUS_CHANNELS_PER_IP": "100000", "PYTHONPATH": str(ROOT)}
+           "A2A_ANONYMOUS_CHANNELS_PER_IP": "100000", "PYTHONPATH": str(code_root)}
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG")})
     os.environ["LOG_LEVEL"] = "WARNING"
-    sys.path.insert(0, str(ROOT))
-    print(f"machine: {os.cpu_count()} cores, {cpu_model()}; database {urlsplit(args.database_url).path[1:]}, "
-          f"{args.workers} gunicorn workers, {args.clients} clients, {args.seconds:g} s per scenario")
+    sys.path.insert(0, str(code_root))
+    server_kind = f"{args.workers} {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+    print(f"machine: {os.cpu_count()} cores, {cpu_model()}, load average {os.getloadavg()[0]:.1f}; code {code_root}; "
+          f"database {urlsplit(args.database_url).path[1:]}, {server_kind}, {args.clients} clients, "
+          f"{args.seconds:g} s per scenario", flush=True)
     ensure_database(args.database_url)
-    manage(env, "migrate", "--noinput")
-    manage(env, "seed_demo")
+    manage(env, code_root, "migrate", "--noinput")
+    manage(env, code_root, "seed_demo")
     fixtures = create_fixtures(args.clients)
 
     port = free_port()
     log_path = Path("/tmp") / f"bench-gunicorn-{port}.log"
-    server = start_gunicorn(port=port, env=env, workers=args.workers, log_path=log_path)
+    server = start_gunicorn(port=port, env=env, workers=args.workers, worker_class=args.worker_class,
+                            threads=args.threads, code_root=code_root, log_path=log_path)
     rows = []
     try:
+        for fx in fixtures:
+            fx["spin_session"], fx["batch_session"] = playing_session(port, fx), playing_session(port, fx)
         if {"coinflip", "slots"} & set(scenarios):
             for fx in fixtures:
                 status, content = a2a(port, fx["raw"], {"action": "open_channel", "stealthAddress": fx["address"],
@@ -290,9 +345,11 @@ def main() -> None:
                     raise SystemExit(f"open_channel failed: {status} {content}")
         for name in scenarios:
             # A short warm-up so the first requests' imports and connections are not measured.
-            run_scenario(name, port=port, fixtures=fixtures, seconds=min(2.0, args.seconds / 5))
-            recorder, elapsed = run_scenario(name, port=port, fixtures=fixtures, seconds=args.seconds)
-            rows += report(name, recorder, elapsed)
+            run_scenario(name, port=port, fixtures=fixtures, seconds=min(2.0, args.seconds / 5),
+                         batch_size=args.batch_size)
+            recorder, elapsed = run_scenario(name, port=port, fixtures=fixtures, seconds=args.seconds,
+                                             batch_size=args.batch_size)
+            rows += report(name, recorder, elapsed, args.batch_size)
         if {"coinflip", "slots"} & set(scenarios):
             for fx in fixtures:
                 a2a(port, fx["raw"], {"action": "close_channel", "stealthAddress": fx["address"]})
@@ -302,7 +359,7 @@ def main() -> None:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
     for command in ("audit_ledger", "audit_channels"):
-        result = subprocess.run([PYTHON, "manage.py", command], cwd=ROOT, env={**env, "LOG_LEVEL": "WARNING"},
+        result = subprocess.run([PYTHON, "manage.py", command], cwd=code_root, env={**env, "LOG_LEVEL": "WARNING"},
                                 capture_output=True, text=True, timeout=600)
         print(f"{command}: {'OK' if result.returncode == 0 else 'FAILED'} {result.stdout.strip()[-200:]}"
               f"{result.stderr.strip()[-400:]}")
