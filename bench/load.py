@@ -319,6 +319,7 @@ def main() -> None:
     os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL", "DEBUG")})
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(code_root))
+    os.chdir(code_root)  # Celery's loader puts the working directory first on sys.path when Django starts
     server_kind = f"{args.workers} {args.worker_class} workers" + (
         f" x {args.threads} threads" if args.worker_class == "gthread" else "")
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, load average {os.getloadavg()[0]:.1f}; code {code_root}; "
