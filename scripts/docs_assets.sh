@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
-# Regenerate docs/img/dashboard.png and docs/cli-transcript.md from a throwaway demo server:
-# a fresh PostgreSQL database (royale_docs; SQLite evaluates the channel conservation CHECK in
-# floating point and refuses many-round A2A play), seed_demo, some play through the `royale` CLI and the Python client,
-# the audits, then a headless-Chromium screenshot of the operator dashboard.
-# Needs Debian's chromium (apt-get install -y chromium) and the npm deps of clients/typescript.
-# Not part of CI.
+# Regenerate docs/cli-transcript.md and the console screenshots in docs/img from a throwaway demo
+# server: a fresh PostgreSQL database (royale_docs), seed_demo, some play through the `royale` CLI
+# and the Python client, a campaign, then scripts/screenshots.py (headless Chromium) on the same
+# database. Needs Debian's chromium (apt-get install -y chromium). Not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -97,6 +95,20 @@ run a2a coinflip_reveal '{"stealthAddress": "0x000000000000000000000000000000000
 run a2a close_channel '{"stealthAddress": "0x00000000000000000000000000000000000000aa"}'
 run a2a coinflip_reveal '{"stealthAddress": "0x00000000000000000000000000000000000000aa", "agentSeed": "late"}'
 run fingerprints
+# Campaigns and matching need an operator/admin token whose owner has a wallet to charge queries to.
+"$PY" manage.py shell -c "
+from core.models import ApiToken
+from wallet_app.services import wallet_create
+wallet_create(owner=ApiToken.objects.get(name='docs-admin').owner)"
+mv "$T.body" "$T.main"; : > "$T.body"
+ROYALE_TOKEN=$ADMIN run campaigns start --game fruit-low --spins 20000 --chunk-size 2000 --seed docs --wait
+CAMPAIGN=$("$ROYALE" --token "$ADMIN" -o json campaigns list --limit 1 | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["results"][0]["id"])')
+ROYALE_TOKEN=$ADMIN run campaigns list --limit 3
+ROYALE_TOKEN=$ADMIN run campaigns status "$CAMPAIGN"
+ROYALE_TOKEN=$ADMIN run match --campaign "$CAMPAIGN"
+run campaigns list
+(cd "$TMP" && run export traces --out traces.jsonl --game fruit-low && run -o json export traces --out traces.jsonl --game fruit-low)
+mv "$T.body" "$T.ops"; mv "$T.main" "$T.body"
 {
   echo "# \`royale\` CLI session transcript"
   echo
@@ -107,16 +119,16 @@ run fingerprints
   echo '```console'
   sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$T.body"
   echo '```'
+  echo
+  echo "Campaigns and matching with an admin (or operator) token whose owner has a wallet; exports with the"
+  echo "agent token. The progress bars are drawn on stderr while the commands run (their final state is shown)."
+  echo
+  echo '```console'
+  sed -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' "$T.ops"
+  echo '```'
 } > "$T"
-rm -f "$T.body"
+rm -f "$T.body" "$T.ops"
 
-# Audits as the operator would run them from the dashboard, then the screenshot.
-"$PY" manage.py shell -c "
-from django.contrib.auth import get_user_model
-from operator_console.services import channel_audit_run_by, ledger_audit_run_by
-olivia = get_user_model().objects.get(username='olivia')
-ledger_audit_run_by(actor=olivia); channel_audit_run_by(actor=olivia)
-"
-(cd clients/typescript && ADMIN_URL="$ROYALE_URL" ADMIN_USER=olivia ADMIN_PASSWORD="$OPS_PASSWORD" \
-  OUT="$ROOT/docs/img/dashboard.png" npx --no-install tsx scripts/screenshot.ts)
-echo "wrote docs/img/dashboard.png and docs/cli-transcript.md"
+# The screenshots (audits included) of what this run played, by headless Chromium.
+"$PY" scripts/screenshots.py --skip-play
+echo "wrote docs/cli-transcript.md and docs/img/*.png"

@@ -109,7 +109,7 @@ def test_export_traces_writes_every_step_once(royale, tmp_path):
     steps = ExperienceStep.objects.filter(session_id=session["id"])
     assert len(lines) == steps.count() >= 9 and {line["session_id"] for line in lines} == {session["id"]}
     assert sorted(line["index"] for line in lines) == sorted(steps.values_list("index", flat=True))
-    assert f"wrote {len(lines):,} steps of 1 episodes" in result.stdout
+    assert f"wrote {len(lines):,} steps of 1 episode(s)" in result.stdout
     assert not (tmp_path / "traces.jsonl.partial").exists()
     summary = _ok_json(royale("-o", "json", "export", "traces", "--out", str(out), "--game", "no-such-game",
                               token="agent"))

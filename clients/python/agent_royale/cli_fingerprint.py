@@ -44,7 +44,8 @@ def _campaign_row(campaign: dict) -> dict:
     label = (f"{engine.get('game')} v{engine.get('game_version')}" if engine.get("game")
              else engine.get("remote_url", "-"))
     return {**campaign, "engine": label, "progress": f"{campaign.get('progress', 0):.1%}",
-            "spins": _bar_text(campaign.get("spins_done", 0), campaign.get("target_spins", 0), width=12)}
+            "spins": f"{campaign.get('spins_done', 0):,}/{campaign.get('target_spins', 0):,}",
+            "queries_used": f"{campaign.get('queries_used', 0):,}"}
 
 
 def _print_campaign(cfg: Config, campaign: dict) -> None:
@@ -141,7 +142,7 @@ def campaigns_list(ctx: typer.Context, limit: int = typer.Option(20, "--limit", 
     if cfg.as_json:
         return _print_json(payload)
     _table("Campaigns", [_campaign_row(c) for c in _results(payload)],
-           ["id", "engine", "status", "status_reason", "spins", "progress", "queries_used", "profile_id"])
+           ["id", "engine", "status", "spins", "progress", "queries_used", "profile_id"])
 
 
 @campaigns_app.command("resume")
@@ -205,7 +206,7 @@ def export_traces(ctx: typer.Context,
     summary = {"out": str(out), "episodes": len(episodes), "steps": steps}
     if cfg.as_json:
         return _print_json(summary)
-    _out().print(f"wrote {steps:,} steps of {len(episodes):,} episodes to {out}", highlight=False)
+    _out().print(f"wrote {steps:,} steps of {len(episodes):,} episode(s) to {out}", highlight=False)
 
 
 def _download_traces(cfg: Config, filters: dict, partial: Path) -> tuple[list[dict], int]:
