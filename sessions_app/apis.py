@@ -76,8 +76,9 @@ class SessionActionApi(APIView):
 
 
 class SessionBatchActionApi(APIView):
-    @extend_schema(request=BatchInputSerializer, responses=BatchResultSerializer, tags=["sessions"],
+    @extend_schema(request=BatchInputSerializer, responses=BatchResultSerializer, tags=["sessions"], versions=["v2"],
                    summary="v2: run up to 1000 actions in order in one transaction, all or nothing")
+    @extend_schema(exclude=True, versions=["v1"])  # v1 answers this path 404
     @idempotent
     def post(self, request, version, session_id: int):
         if version != "v2":

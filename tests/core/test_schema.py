@@ -22,6 +22,16 @@ def test_schema_validates_and_declares_auth_errors_and_idempotency(version):
     assert content["schema"]["$ref"] == expected
 
 
+def test_the_batch_actions_path_is_only_in_the_v2_schema():
+    import json
+
+    paths = {version: json.loads(Client().get(f"/api/{version}/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+                                 .content)["paths"] for version in ("v1", "v2")}
+    assert "/api/v2/sessions/{session_id}/actions" in paths["v2"]
+    assert "/api/v1/sessions/{session_id}/actions" not in paths["v1"]  # v1 answers it 404
+    assert "/api/v1/sessions/{session_id}/action" in paths["v1"]
+
+
 @pytest.mark.parametrize("path", ["/api/docs/", "/api/redoc/"])
 def test_docs_pages_load_only_assets_served_from_the_project(path):
     """Swagger UI and Redoc work offline: every script and stylesheet is a pinned local static file."""
