@@ -140,7 +140,8 @@ class MatchApi(APIView):
                    summary="Rank library profiles against a campaign's or a session's sample (operator)",
                    description="Chi-square homogeneity tests on per-reel top-row symbol counts (Fisher-combined) and "
                                "on exact payout multipliers, Bonferroni-combined; verdict unknown when the best "
-                               "p-value is below 0.01. See docs/fingerprinting.md.")
+                               "p-value is below 0.01, insufficient_data (with spins_needed) when the sample is "
+                               "smaller than the tests need. See docs/fingerprinting.md.")
     def post(self, request, version):
         data = MatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)

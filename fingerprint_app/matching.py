@@ -22,6 +22,12 @@ The best profile by ``p`` is the match; the answer is ``"unknown"`` when the bes
 (:data:`ALPHA`): at that level a sample from a game in the library is wrongly called unknown
 about once in a hundred samples, and a game not in the library is called unknown once the sample
 is large enough to show any difference (a few thousand spins for a changed reel strip).
+
+A sample too small for the tests is not matched at all: with a handful of spins every cell is
+pooled away, the tests have no degrees of freedom and any profile "fits" with p = 1. Below
+:func:`spins_needed` for the best-ranked profile (every top-row symbol of every reel, and the two
+most frequent payout values, expected at least :data:`MIN_EXPECTED` times, so no cell of the
+tests is pooled) the verdict is ``"insufficient_data"`` with that number of spins.
 """
 from __future__ import annotations
 
@@ -33,7 +39,7 @@ from typing import Any
 from fingerprint_app.stats import SufficientStats
 
 __all__ = ["ALPHA", "MIN_EXPECTED", "MatchResult", "ProfileMatch", "chi2_logsf", "homogeneity_test",
-           "match_profiles"]
+           "match_profiles", "spins_needed"]
 
 ALPHA = 0.01
 MIN_EXPECTED = 5.0
@@ -172,16 +178,30 @@ class ProfileMatch:
 
 @dataclass
 class MatchResult:
-    verdict: str  # "match" or "unknown"
+    verdict: str  # "match", "unknown" or "insufficient_data"
     best: ProfileMatch | None
     ranking: list[ProfileMatch]
     sample_spins: int
     alpha: float = ALPHA
+    spins_needed: int = 0  # what the best-ranked profile's tests need (see spins_needed)
 
     def to_json(self) -> dict[str, Any]:
         return {"verdict": self.verdict, "alpha": self.alpha, "sample_spins": self.sample_spins,
+                "spins_needed": self.spins_needed,
                 "best": self.best.to_json() if self.best and self.verdict == "match" else None,
                 "ranking": [m.to_json() for m in self.ranking]}
+
+
+def spins_needed(profile: SufficientStats) -> int:
+    """The sample size at which the tests against ``profile`` pool no cell: every top-row symbol of
+    every reel, and the two most frequent payout values, expected MIN_EXPECTED times."""
+    if not profile.spins or not profile.shape:
+        return 0
+    rarest = [min(profile.reel_counts(r, rows=[0]).values(), default=profile.spins) for r in range(profile.shape[1])]
+    payouts = sorted(profile.multipliers.values(), reverse=True)
+    if len(payouts) >= 2:
+        rarest.append(payouts[1])
+    return math.ceil(MIN_EXPECTED * profile.spins / max(1, min(rarest)))
 
 
 def _deterministic_conflicts(sample: SufficientStats, profile: SufficientStats) -> list[str]:
@@ -215,12 +235,19 @@ def match_profiles(sample: SufficientStats, profiles: Iterable[tuple[Any, str, S
                    *, alpha: float = ALPHA) -> MatchResult:
     """Rank ``(profile_id, label, stats)`` by p-value; ties (p capped at 1, or ruled out by a
     conflict) by the tests' own p-value, then by the smaller excess chi-square."""
-    ranking = [compare(sample, stats, profile_id=pid, label=label) for pid, label, stats in profiles]
+    ranking, stats_by_id = [], {}
+    for pid, label, stats in profiles:
+        ranking.append(compare(sample, stats, profile_id=pid, label=label))
+        stats_by_id[id(ranking[-1])] = stats
 
     def excess(m: ProfileMatch) -> float:
         return sum(t.statistic - t.dof for t in (m.reels, m.payout) if t is not None and t.dof > 0)
 
     ranking.sort(key=lambda m: (-m.log_p, -m.statistical_log_p, excess(m)))
     best = ranking[0] if ranking else None
-    verdict = "match" if best is not None and best.log_p >= math.log(alpha) else "unknown"
-    return MatchResult(verdict, best, ranking, sample.spins, alpha)
+    needed = spins_needed(stats_by_id[id(best)]) if best is not None else 0
+    if sample.spins < needed:
+        verdict = "insufficient_data"
+    else:
+        verdict = "match" if best is not None and best.log_p >= math.log(alpha) else "unknown"
+    return MatchResult(verdict, best, ranking, sample.spins, alpha, needed)

@@ -183,8 +183,11 @@ class ProfileMatchSerializer(serializers.Serializer):
 
 
 class MatchOutputSerializer(serializers.Serializer):
-    verdict = serializers.ChoiceField(choices=["match", "unknown"])
+    verdict = serializers.ChoiceField(choices=["match", "unknown", "insufficient_data"])
     alpha = serializers.FloatField()
     sample_spins = serializers.IntegerField()
+    spins_needed = serializers.IntegerField(
+        help_text="the sample size the tests against the best-ranked profile need (no cell pooled); below it "
+                  "the verdict is insufficient_data and nothing is matched")
     best = ProfileMatchSerializer(allow_null=True)
     ranking = ProfileMatchSerializer(many=True)

@@ -5,7 +5,7 @@ import pytest
 
 from fingerprint_app import services
 from fingerprint_app.matching import (ALPHA, chi2_logsf, compare, fisher_combine, homogeneity_test,
-                                      match_profiles)
+                                      match_profiles, spins_needed)
 from fingerprint_app.models import FingerprintProfile
 from fingerprint_app.probing import probe_batch
 from fingerprint_app.selectors import fingerprint_match
@@ -112,3 +112,24 @@ def test_fingerprint_match_picks_the_right_game_among_seven_profiles(load_defini
         candidates = {m.profile_id for m in result.ranking}
         assert set(library_profiles.values()) <= candidates  # big profiles are not displaced by samples
         assert sample.profile_id not in candidates  # the sample's own profile is never a candidate
+
+
+def test_a_sample_smaller_than_the_tests_need_is_not_matched(demo_definitions):
+    """3 spins once 'matched' two unrelated games with p = 1: every cell pooled, nothing tested."""
+    profiles = [(slug, slug, _stats(demo_definitions[slug], f"lib-{slug}", 50_000))
+                for slug in ("fruit-low", "dragon-high")]
+    needed = max(spins_needed(stats) for _, _, stats in profiles)
+    tiny = match_profiles(_stats(demo_definitions["fruit-low"], "tiny", 3), profiles)
+    assert tiny.verdict == "insufficient_data" and tiny.best.p_value == 1.0
+    assert tiny.spins_needed == spins_needed(dict((s, p) for s, _, p in profiles)[tiny.best.label]) > 3
+    assert tiny.to_json()["best"] is None and tiny.to_json()["spins_needed"] == tiny.spins_needed
+    enough = match_profiles(_stats(demo_definitions["fruit-low"], "enough", needed), profiles)
+    assert enough.verdict == "match" and enough.best.label == "fruit-low"
+    assert enough.spins_needed <= needed
+
+
+def test_spins_needed_expects_every_top_row_symbol_and_two_payouts_five_times():
+    rows = [([["A", "B"]], Fraction(0), [])] * 90 + [([["C", "B"]], Fraction(2), [])] * 10
+    profile = SufficientStats.from_observations(rows)
+    assert spins_needed(profile) == 50  # C on reel 0 and the x2 payout: 10 in 100, so 5 in 50
+    assert spins_needed(SufficientStats()) == 0

@@ -25,8 +25,12 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result.to_json(), indent=2))
             return
-        verdict = (f"match: {result.best.label} (profile {result.best.profile_id}, p = {result.best.p_value:.4g})"
-                   if result.verdict == "match" else f"unknown (best p < {result.alpha})")
+        if result.verdict == "match":
+            verdict = f"match: {result.best.label} (profile {result.best.profile_id}, p = {result.best.p_value:.4g})"
+        elif result.verdict == "insufficient_data":
+            verdict = f"insufficient data: the test needs at least {result.spins_needed:,} spins"
+        else:
+            verdict = f"unknown (best p < {result.alpha})"
         self.stdout.write(f"{result.sample_spins:,} spins → {verdict}")
         for rank, match in enumerate(result.ranking[:options["top"]], 1):
             detail = "; ".join(match.conflicts) if match.conflicts else (
