@@ -22,13 +22,13 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 class _Plot:
     """One chart: a plot area inside margins, linear or log10 axes, SVG parts appended in order."""
 
-    def __init__(self, *, title: str, x_label: str, y_label: str, bottom: int = BOTTOM):
+    def __init__(self, *, title: str, x_label: str, y_label: str, bottom: int = BOTTOM, label: str = ""):
         self.bottom = bottom
         self.left, self.right = LEFT, WIDTH - RIGHT
         self.top, self.base = TOP, HEIGHT - bottom
         self.parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
                       f'viewBox="0 0 {WIDTH} {HEIGHT}" style="max-width:100%;height:auto" role="img" '
-                      f'aria-label={quoteattr(title)} font-family="sans-serif" font-size="11">',
+                      f'aria-label={quoteattr(label or title)} font-family="sans-serif" font-size="11">',
                       f'<text x="{WIDTH / 2}" y="18" text-anchor="middle" font-size="13" '
                       f'font-weight="bold">{escape(title)}</text>',
                       f'<text x="{(self.left + self.right) / 2}" y="{HEIGHT - 6}" text-anchor="middle">'
@@ -53,12 +53,17 @@ class _Plot:
             self.add(f'<line x1="{x:.1f}" y1="{self.base}" x2="{x:.1f}" y2="{self.base + 4}" stroke="#999"/>'
                      f'<text x="{x:.1f}" y="{self.base + 16}" text-anchor="middle">{escape(label)}</text>')
 
-    def legend(self, items: Sequence[tuple[str, str]], *, x: float | None = None) -> None:
+    def legend(self, items: Sequence[tuple[str, str]], *, x: float | None = None, above: bool = False) -> None:
+        """A column of swatches inside the plot at x, or (above) one row in the top margin, right-aligned."""
         x = self.left + 8 if x is None else x
+        if above:
+            x = self.right - sum(24 + 6.2 * len(label) for _, label in items)
         for index, (colour, label) in enumerate(items):
-            y = self.top + 8 + index * 15
-            self.add(f'<rect x="{x}" y="{y}" width="10" height="10" fill="{colour}"/>'
-                     f'<text x="{x + 14}" y="{y + 9}">{escape(label)}</text>')
+            y = self.top - 16 if above else self.top + 8 + index * 15
+            self.add(f'<rect x="{x:.1f}" y="{y}" width="10" height="10" fill="{colour}"/>'
+                     f'<text x="{x + 14:.1f}" y="{y + 9}">{escape(label)}</text>')
+            if above:
+                x += 24 + 6.2 * len(label)
 
     def text(self) -> str:
         return "".join([*self.parts, "</svg>"])
@@ -95,7 +100,8 @@ def convergence_svg(series: Sequence[Sequence[float]], *, par_rtp: float | None 
     """RTP estimate over spins with its 95% band, from ``[[spins, rtp, ci_low, ci_high], ...]``; the
     exact PAR RTP as a dashed line when known. One point (a campaign done in one chunk) still shows
     its band, as an error bar."""
-    plot = _Plot(title="RTP estimate converging (95% band)", x_label="spins probed", y_label="RTP")
+    # The page captions the chart; the title row holds the legend, clear of the band and the PAR line.
+    plot = _Plot(title="", x_label="spins probed", y_label="RTP", label="RTP estimate converging (95% band)")
     points = [tuple(float(v) for v in point[:4]) for point in series if len(point) >= 4]
     if not points:
         plot.frame()
@@ -139,7 +145,7 @@ def convergence_svg(series: Sequence[Sequence[float]], *, par_rtp: float | None 
                  f'stroke="{PAR_COLOUR}" stroke-dasharray="5,3"/>')
         legend.append((PAR_COLOUR, f"exact PAR RTP {par_rtp:.4%}"))
     plot.frame()
-    plot.legend(legend, x=plot.right - 190)
+    plot.legend(legend, above=True)
     return plot.text()
 
 
