@@ -191,6 +191,11 @@ API_MAX_BODY_BYTES = int(os.environ.get("API_MAX_BODY_BYTES", str(1024 * 1024)))
 API_MAX_BATCH_BODY_BYTES = int(os.environ.get("API_MAX_BATCH_BODY_BYTES", str(512 * 1024)))
 API_MAX_JSON_DEPTH = int(os.environ.get("API_MAX_JSON_DEPTH", "32"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES  # forms (admin): the same limit
+# v2 batches: at most this many actions, and a batch still running after the deadline is rolled back
+# and answered 503 BATCH_DEADLINE_EXCEEDED. Keep the deadline well below the gunicorn worker timeout
+# (GUNICORN_TIMEOUT, 30 s): the commit, the summary and the response come after it.
+SESSION_BATCH_MAX_ACTIONS = int(os.environ.get("SESSION_BATCH_MAX_ACTIONS", "1000"))
+SESSION_BATCH_DEADLINE_SECONDS = float(os.environ.get("SESSION_BATCH_DEADLINE_SECONDS", "15"))
 
 # --- Idempotency -------------------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL = timedelta(hours=int(os.environ.get("IDEMPOTENCY_KEY_TTL_HOURS", "24")))

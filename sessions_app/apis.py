@@ -1,3 +1,6 @@
+import time
+
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -77,14 +80,19 @@ class SessionActionApi(APIView):
 
 class SessionBatchActionApi(APIView):
     @extend_schema(request=BatchInputSerializer, responses=BatchResultSerializer, tags=["sessions"], versions=["v2"],
-                   summary="v2: run up to 1000 actions in order in one transaction, all or nothing")
+                   summary="v2: run up to SESSION_BATCH_MAX_ACTIONS (1000) actions in order in one transaction, all or nothing",
+                   description="A batch that cannot finish within SESSION_BATCH_DEADLINE_SECONDS (15 s) is rolled back "
+                               "and answered 503 BATCH_DEADLINE_EXCEEDED; send fewer actions.")
     @extend_schema(exclude=True, versions=["v1"])  # v1 answers this path 404
     @idempotent
     def post(self, request, version, session_id: int):
         if version != "v2":
             raise NotFound()
+        # Counted from here, so the deadline covers waiting for the session lock as well.
+        deadline = time.monotonic() + settings.SESSION_BATCH_DEADLINE_SECONDS
         data = BatchInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         results = services.session_act_batch(session_id=session_id, actor=policy.actor_of_request(request),
-                                             actions=data.validated_data["actions"], policy=policy_of(request))
+                                             actions=data.validated_data["actions"], policy=policy_of(request),
+                                             deadline=deadline)
         return Response({"results": results})

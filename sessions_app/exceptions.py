@@ -31,6 +31,14 @@ class BudgetExceeded(DomainError):
     default_message = "This spin would exceed the session budget."
 
 
+class BatchDeadlineExceeded(DomainError):
+    """A v2 batch ran past SESSION_BATCH_DEADLINE_SECONDS: it rolled back as a whole, so the worker
+    answers instead of being killed by the gunicorn timeout mid-transaction."""
+    code = "BATCH_DEADLINE_EXCEEDED"
+    status_code = 503
+    default_message = "The batch did not finish within the server's deadline; nothing was applied. Send fewer actions."
+
+
 class BatchActionFailed(DomainError):
     """Wraps the error of one action in a v2 batch: the batch rolled back as a whole."""
 

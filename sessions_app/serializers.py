@@ -1,3 +1,4 @@
+from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer
 from rest_framework import serializers
 
@@ -73,7 +74,8 @@ class ActionResultSerializer(serializers.Serializer):
 
 
 class BatchInputSerializer(serializers.Serializer):
-    actions = serializers.ListField(child=serializers.DictField(), min_length=1, max_length=1000)
+    actions = serializers.ListField(child=serializers.DictField(), min_length=1,
+                                    max_length=settings.SESSION_BATCH_MAX_ACTIONS)
 
 
 class BatchResultSerializer(serializers.Serializer):

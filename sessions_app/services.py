@@ -4,6 +4,7 @@ serialize and spin nonces stay gap-free. An action's rows (ledger, spin, step, t
 wallet and session state are queued on a WriteBatch and written in one statement before commit; a v2
 batch of N actions writes them all in that one statement too."""
 import secrets
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from rl_app.observations import observe
 from rl_app.rewards import REWARD_FUNCTIONS, compute_reward
 from rl_app.services import experience_step_record, webhook_owner_has_hooks_locked
 from sessions_app import metrics
-from sessions_app.exceptions import BatchActionFailed, BudgetExceeded, InvalidBet, MaxBetExceeded
+from sessions_app.exceptions import BatchActionFailed, BatchDeadlineExceeded, BudgetExceeded, InvalidBet, MaxBetExceeded
 from sessions_app.locks import lock_session
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
 from sessions_app.state_machine import Action, next_state
@@ -270,14 +271,19 @@ def session_act(*, session_id: int, actor: policy.Actor, action: dict, policy: t
 
 
 @exact_money
-def session_act_batch(*, session_id: int, actor: policy.Actor, actions: list[dict], policy: tuple[str, str] = ("", "")) -> list[dict]:
-    """Apply up to 1000 actions in order in ONE transaction: all or nothing.
+def session_act_batch(*, session_id: int, actor: policy.Actor, actions: list[dict],
+                      policy: tuple[str, str] = ("", ""), deadline: float | None = None) -> list[dict]:
+    """Apply up to SESSION_BATCH_MAX_ACTIONS actions in order in ONE transaction: all or nothing.
 
-    Raises BatchActionFailed carrying the failing index and the original error code."""
+    Raises BatchActionFailed carrying the failing index and the original error code, and
+    BatchDeadlineExceeded (everything rolled back) when `time.monotonic()` passes `deadline` before
+    the last action has run."""
     with transaction.atomic(), WriteBatch() as writes:
         session = _prepare(lock_session(session_id=session_id, actor=actor))
         results = []
         for index, action in enumerate(actions):
+            if deadline is not None and time.monotonic() > deadline:
+                raise BatchDeadlineExceeded(details={"completed_before_deadline": index, "actions": len(actions)})
             try:
                 results.append(_apply(session, action, policy, writes))
             except DomainError as exc:
