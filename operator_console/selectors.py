@@ -97,9 +97,11 @@ def _casino_edges() -> list[GameEdge]:
     from games_app.casino.models import CasinoGameStats
 
     rtp = {"slots": rules.SLOTS_RTP, "coinflip": rules.COINFLIP_RTP, "lotto": rules.LOTTO_RTP}
-    return [GameEdge(family="a2a casino", game=row.game, rounds=row.total_rounds, wagered=row.total_wagered,
-                     paid=row.total_paid_out, expected_edge=(1 - rtp[row.game]) if row.game in rtp else None)
-            for row in CasinoGameStats.objects.order_by("game")]
+    totals = (CasinoGameStats.objects.values("game").order_by("game")  # a game's totals are spread over shards
+              .annotate(rounds=Sum("total_rounds"), wagered=Sum("total_wagered"), paid=Sum("total_paid_out")))
+    return [GameEdge(family="a2a casino", game=row["game"], rounds=row["rounds"], wagered=row["wagered"],
+                     paid=row["paid"], expected_edge=(1 - rtp[row["game"]]) if row["game"] in rtp else None)
+            for row in totals]
 
 
 def _webhook_failures() -> int | None:

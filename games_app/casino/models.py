@@ -164,8 +164,15 @@ class CasinoEvent(models.Model):
         return f"{self.kind} ({self.agent_address or '-'})"
 
 
+STATS_SHARDS = 16
+
+
 class CasinoGameStats(models.Model):
-    game = models.CharField(max_length=16, choices=Game.choices, unique=True)
+    """Running totals per game, split over STATS_SHARDS rows per game (a channel writes the row of
+    `channel_id % STATS_SHARDS`), so concurrent rounds of different channels do not queue on one row.
+    Reads sum the shards."""
+    game = models.CharField(max_length=16, choices=Game.choices)
+    shard = models.PositiveSmallIntegerField(default=0)
     total_rounds = models.BigIntegerField(default=0)
     total_wagered = MoneyField(default=0)
     total_paid_out = MoneyField(default=0)
@@ -173,11 +180,12 @@ class CasinoGameStats(models.Model):
 
     class Meta:
         db_table = "casino_game_stats"
-        ordering = ["game"]
+        ordering = ["game", "shard"]
         verbose_name_plural = "casino game stats"
+        constraints = [models.UniqueConstraint(fields=["game", "shard"], name="casino_game_stats_game_shard")]
 
     def __str__(self) -> str:
-        return self.game
+        return f"{self.game} #{self.shard}"
 
 
 class CasinoRequest(models.Model):

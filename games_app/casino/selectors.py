@@ -2,12 +2,13 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from core.money import format_amount
 from games_app.casino import rules
 from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoGameStats, CasinoLottoDraw,
-                                     CasinoLottoTicket, Game)
+                                     CasinoLottoTicket, CasinoRound, Game)
 
 ZERO = Decimal(0)
 
@@ -39,16 +40,27 @@ class Reservations:
         return self.casino_commits + self.lotto
 
 
+_RESERVATIONS_SQL = f"""
+    SELECT game, bet_amount FROM {CasinoCommit._meta.db_table}
+     WHERE channel_id = %(channel)s AND status = 'pending' AND game <> %(exclude)s
+    UNION ALL
+    SELECT 'lotto', COALESCE(SUM(ticket_count), 0)::numeric FROM {CasinoLottoTicket._meta.db_table}
+     WHERE channel_id = %(channel)s AND status = 'open'
+"""
+
+
 def channel_reservations(*, channel: CasinoChannel, exclude_game: str | None = None) -> Reservations:
+    """One statement: the channel's pending bets (but `exclude_game`'s) and its open lotto tickets."""
     agent = casino_commits = ZERO
-    pending = CasinoCommit.objects.filter(channel=channel, status=CasinoCommit.Status.PENDING)
-    if exclude_game:
-        pending = pending.exclude(game=exclude_game)
-    for game, bet in pending.values_list("game", "bet_amount"):
-        agent += bet
-        casino_commits += bet * (rules.MAX_MULTIPLIER[game] - 1)
-    tickets = (CasinoLottoTicket.objects.filter(channel=channel, status=CasinoLottoTicket.Status.OPEN)
-               .aggregate(n=Sum("ticket_count"))["n"] or 0)
+    tickets = 0
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVATIONS_SQL, {"channel": channel.pk, "exclude": exclude_game or ""})
+        for game, amount in cursor.fetchall():
+            if game == "lotto":
+                tickets = int(amount)
+            else:
+                agent += amount
+                casino_commits += amount * (rules.MAX_MULTIPLIER[game] - 1)
     lotto = tickets * rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER
     return Reservations(agent=agent, casino_commits=casino_commits, lotto=lotto, open_tickets=tickets)
 
@@ -73,16 +85,23 @@ def house_exposure(*, house_wallet_id: int, owner) -> HouseExposure:
 
 
 def game_stats() -> dict[str, dict]:
-    rows = {row.game: row for row in CasinoGameStats.objects.all()}
+    """Totals per game: the sum of its stats shards (a few rows each)."""
+    rows = {row["game"]: row for row in CasinoGameStats.objects.values("game").annotate(
+        rounds=Sum("total_rounds"), wagered=Sum("total_wagered"), paid=Sum("total_paid_out")).order_by()}
     out = {}
     for game in Game.values:
-        row = rows.get(game)
-        out[game] = {
-            "total_rounds": row.total_rounds if row else 0,
-            "total_wagered": format_amount(row.total_wagered if row else ZERO),
-            "total_paid_out": format_amount(row.total_paid_out if row else ZERO),
-        }
+        row = rows.get(game) or {"rounds": 0, "wagered": ZERO, "paid": ZERO}
+        out[game] = {"total_rounds": row["rounds"] or 0, "total_wagered": format_amount(row["wagered"] or ZERO),
+                     "total_paid_out": format_amount(row["paid"] or ZERO)}
     return out
+
+
+def round_at(*, channel: CasinoChannel, nonce: int, game: str, agent_seed: str) -> CasinoRound | None:
+    """The play round of `game` at `nonce` revealed with `agent_seed` (a retried reveal's record)."""
+    if nonce < 1:
+        return None
+    return CasinoRound.objects.filter(channel=channel, nonce=nonce, game=game, kind=CasinoRound.Kind.PLAY,
+                                      agent_seed=agent_seed).first()
 
 
 def channel_counts() -> dict[str, int]:

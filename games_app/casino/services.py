@@ -36,8 +36,9 @@ from games_app.casino.exceptions import (AnonymousChannelLimit, BankrollShareExc
                                          InsufficientBalance, InvalidSignature, InvariantViolation, MaxBetExceeded,
                                          PendingCommitExists, WalletFrozen)
 from games_app.casino.inputs import MUTATING_ACTIONS, CasinoCall
-from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats,
-                                     CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound, Game)
+from games_app.casino.models import (ANONYMOUS_SCOPE, STATS_SHARDS, CasinoChannel, CasinoCommit, CasinoEvent,
+                                     CasinoGameStats, CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound,
+                                     Game)
 from games_app.casino.signatures import action_message, open_message, verify_signature
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class _Result:
     content: dict
     channel: CasinoChannel | None
     rounds: int = 0
+    replayed: bool = False
 
 
 @dataclass
@@ -142,9 +144,11 @@ def _execute_once(*, call: CasinoCall, caller: Caller, header_key: str | None) -
         result = ACTIONS[call.action](ctx)
         if isinstance(result, _Deferred):
             deferred = result
+        elif result.replayed:
+            return Outcome(status=200, content=result.content, replayed=True)
         else:
             _assert_invariants(channel=result.channel, expected_nonce=old_nonce + result.rounds)
-            if not keys:  # a commit without a header key: a repeat is a new commit, nothing to store
+            if not keys:  # nothing to store: a commit, or a reveal (its round row is its record)
                 return Outcome(status=200, content=result.content)
             CasinoRequest.objects.create(
                 scope=caller.scope, agent_address=call.address, key=keys[0], key_source=source,
@@ -166,7 +170,8 @@ def _derived_keys(ctx: _Context) -> list[str]:
 
     Commits get none: an identical second commit must meet the pending one (PENDING_COMMIT_EXISTS),
     as in the reference casino. Replaying the first commit's answer would hand a second client a
-    commitment that the first client's reveal then settles. Only a header key replays a commit."""
+    commitment that the first client's reveal then settles. Only a header key replays a commit.
+    Reveals get none either: the round row is the record, and `_reveal` replays from it."""
     call, channel, params = ctx.call, ctx.channel, ctx.call.params
     if call.action == "open_channel":
         closed = CasinoChannel.objects.filter(scope=ctx.caller.scope, agent_address=call.address,
@@ -181,27 +186,24 @@ def _derived_keys(ctx: _Context) -> list[str]:
     if call.action in ("slots_commit", "coinflip_commit"):
         return []
     if call.action in ("slots_reveal", "coinflip_reveal"):
-        keys = [_digest(call.action, channel.pk, f"n{candidate}", params["agent_seed"])]
-        game = call.action.split("_")[0]
-        if not CasinoCommit.objects.filter(channel=channel, game=game, status=CasinoCommit.Status.PENDING).exists():
-            # A reveal names its commit: with none pending, a repeat is a retry of the last one.
-            keys.append(_digest(call.action, channel.pk, f"n{channel.nonce}", params["agent_seed"]))
-        return keys
+        return []
     if call.action == "lotto_buy":
         return [_digest(call.action, channel.pk, f"n{candidate}", params["picked_number"], params["ticket_count"])]
     raise AssertionError(call.action)
 
 
 def _assert_invariants(*, channel: CasinoChannel | None, expected_nonce: int) -> None:
-    """Re-read what this transaction wrote; a mismatch aborts it (INVARIANT_VIOLATION)."""
+    """Check the locked channel as this transaction wrote it (in memory: every write to the row goes
+    through this object while the lock is held; PostgreSQL's CHECKs back it up); a mismatch aborts
+    the transaction (INVARIANT_VIOLATION)."""
     if channel is None:
         return
-    row = CasinoChannel.objects.filter(pk=channel.pk).values(
-        "agent_deposit", "casino_deposit", "agent_balance", "casino_balance", "nonce").get()
-    conserved = row["agent_deposit"] + row["casino_deposit"] == row["agent_balance"] + row["casino_balance"]
-    if not conserved or row["nonce"] != expected_nonce or row["agent_balance"] < 0 or row["casino_balance"] < 0:
+    conserved = channel.agent_deposit + channel.casino_deposit == channel.agent_balance + channel.casino_balance
+    if not conserved or channel.nonce != expected_nonce or channel.agent_balance < 0 or channel.casino_balance < 0:
         logger.error("casino invariant violated", extra={"channel_id": channel.pk, "expected_nonce": expected_nonce,
-                                                         "row": {k: str(v) for k, v in row.items()}})
+                                                         "row": {"agent_balance": str(channel.agent_balance),
+                                                                 "casino_balance": str(channel.casino_balance),
+                                                                 "nonce": channel.nonce}})
         raise InvariantViolation()
 
 
@@ -219,14 +221,16 @@ def _event(*, kind: str, channel: CasinoChannel | None, agent_address: str = "",
                                kind=kind, payload=payload or {}, request_id=request_id or get_request_id())
 
 
-def _bump_stats(*, game: str, rounds: int = 0, wagered: Decimal = ZERO, paid_out: Decimal = ZERO) -> None:
-    """Last in the lock order: one short row update per game."""
-    updated = CasinoGameStats.objects.filter(game=game).update(
+def _bump_stats(*, game: str, channel: CasinoChannel, rounds: int = 0, wagered: Decimal = ZERO,
+                paid_out: Decimal = ZERO) -> None:
+    """Last in the lock order: one short update of this channel's stats shard of the game."""
+    shard = channel.pk % STATS_SHARDS
+    updated = CasinoGameStats.objects.filter(game=game, shard=shard).update(
         total_rounds=F("total_rounds") + rounds, total_wagered=F("total_wagered") + wagered,
         total_paid_out=F("total_paid_out") + paid_out)
     if not updated:
-        CasinoGameStats.objects.get_or_create(game=game)
-        _bump_stats(game=game, rounds=rounds, wagered=wagered, paid_out=paid_out)
+        CasinoGameStats.objects.get_or_create(game=game, shard=shard)
+        _bump_stats(game=game, channel=channel, rounds=rounds, wagered=wagered, paid_out=paid_out)
 
 
 def _apply_round(*, channel: CasinoChannel, agent_delta: Decimal, games: int = 1) -> int:
@@ -455,7 +459,6 @@ def _commit(ctx: _Context, game: str) -> _Result:
         casino_seed=casino_seed, commitment=rules.sha256_hex(casino_seed), bet_amount=bet,
         choice=ctx.call.params.get("choice", ""), request_id=ctx.request_id, created_at=ctx.now,
         expires_at=ctx.now + timedelta(seconds=settings.A2A_COMMIT_TTL_SECONDS))
-    _event(kind="commit", channel=channel, payload={"commitId": commit.pk, "game": game, "betAmount": _money(bet)})
     content = {"game": game, "commitment": commit.commitment, "betAmount": _money(bet)}
     if game == Game.COINFLIP:
         content["choice"] = commit.choice
@@ -468,6 +471,10 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
     agent_seed = ctx.call.params["agent_seed"]
     commit = locks.lock_pending_commit(channel=channel, game=game)
     if commit is None:
+        # A reveal names its commit: with none pending, the same seed again is a retry of the last round.
+        last = selectors.round_at(channel=channel, nonce=channel.nonce, game=game, agent_seed=agent_seed)
+        if last is not None:
+            return _Result(content=_reveal_content(last), channel=channel, replayed=True)
         latest = CasinoCommit.objects.filter(channel=channel, game=game).order_by("-created_at", "-pk").first()
         if latest is not None and latest.status == CasinoCommit.Status.EXPIRED:
             raise CommitExpired()
@@ -497,19 +504,27 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
     commit.status = CasinoCommit.Status.REVEALED
     commit.resolved_at = ctx.now
     commit.save(update_fields=["status", "resolved_at"])
-    CasinoRound.objects.create(
+    played = CasinoRound.objects.create(
         channel=channel, game=game, kind=CasinoRound.Kind.PLAY, nonce=channel.nonce, bet_amount=bet, payout=payout,
         agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance, commit=commit,
         casino_seed=commit.casino_seed, agent_seed=agent_seed, result_hash=digest, result=result,
         request_id=ctx.request_id, created_at=ctx.now)
-    _event(kind="round", channel=channel, payload={"game": game, "nonce": channel.nonce, "betAmount": _money(bet),
-                                                  "payout": _money(payout)})
-    _bump_stats(game=game, rounds=1, wagered=bet, paid_out=payout)
-    content = {"game": game, **result, "betAmount": _money(bet), "payout": _money(payout),
-               "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
-               "nonce": channel.nonce, "commitment": commit.commitment,
-               "proof": {"casinoSeed": commit.casino_seed, "agentSeed": agent_seed, "resultHash": digest}}
-    return _Result(content=content, channel=channel, rounds=1)
+    _bump_stats(game=game, channel=channel, rounds=1, wagered=bet, paid_out=payout)
+    return _Result(content=_reveal_content(played), channel=channel, rounds=1)
+
+
+_RESULT_KEYS = {Game.SLOTS: ("reels", "reelIndices", "multiplier"), Game.COINFLIP: ("choice", "result", "won")}
+
+
+def _reveal_content(played: CasinoRound) -> dict:
+    """A reveal's answer, made from its round row alone, so a retry replays it byte for byte."""
+    result = {key: played.result[key] for key in _RESULT_KEYS[played.game]}  # jsonb does not keep key order
+    return {"game": played.game, **result, "betAmount": _money(played.bet_amount),
+            "payout": _money(played.payout), "agentBalance": _money(played.agent_balance_after),
+            "casinoBalance": _money(played.casino_balance_after), "nonce": played.nonce,
+            "commitment": rules.sha256_hex(played.casino_seed),
+            "proof": {"casinoSeed": played.casino_seed, "agentSeed": played.agent_seed,
+                      "resultHash": played.result_hash}}
 
 
 # --------------------------------------------------------------------------------------------
@@ -572,7 +587,7 @@ def _lotto_buy(ctx: _Context) -> _Result:
         total_cost=cost, request_id=ctx.request_id, created_at=ctx.now)
     _event(kind="lotto_ticket", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
                                                          "pickedNumber": picked, "ticketCount": count})
-    _bump_stats(game=Game.LOTTO, rounds=1, wagered=cost)
+    _bump_stats(game=Game.LOTTO, channel=channel, rounds=1, wagered=cost)
     content = {"drawId": draw.pk, "pickedNumber": picked, "ticketCount": count, "totalCost": _money(cost),
                "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
                "nonce": channel.nonce, "drawTime": int(draw.draw_time.timestamp() * 1000)}
@@ -646,7 +661,7 @@ def lotto_settle_ticket(*, ticket_id: int, now: datetime | None = None) -> Casin
         ticket.save(update_fields=["status", "payout", "settled_at"])
         _event(kind="lotto_win", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
                                                           "payout": _money(payout), "nonce": channel.nonce})
-        _bump_stats(game=Game.LOTTO, paid_out=payout)
+        _bump_stats(game=Game.LOTTO, channel=channel, paid_out=payout)
         _assert_invariants(channel=channel, expected_nonce=old_nonce + 1)
         return ticket
 

@@ -1,0 +1,51 @@
+"""Issue 17 item 3: the A2A round is lean. Counted with SAVEPOINT/RELEASE standing in for BEGIN/COMMIT
+(the test runs inside a transaction), so the figures include the transaction's own two statements."""
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.casino.conftest import ADDRESS
+
+pytestmark = pytest.mark.django_db
+
+COMMIT_MAX, REVEAL_MAX = 6, 8
+
+
+def _statements(call) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        call()
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("game, extra", [("slots", {}), ("coinflip", {"choice": "heads"})])
+def test_a_commit_and_a_reveal_stay_within_their_statement_budgets(a2a, game, extra):
+    a2a.open()
+    a2a.ok("lotto_buy", stealthAddress=ADDRESS, pickedNumber=3)   # an open ticket: reservations are real
+    for round_ in range(3):  # the first round also creates this channel's stats shard
+        commit = _statements(lambda: a2a.ok(f"{game}_commit", stealthAddress=ADDRESS, betAmount="0.001", **extra))
+        reveal = _statements(lambda: a2a.ok(f"{game}_reveal", stealthAddress=ADDRESS, agentSeed=f"q{round_}"))
+    assert len(commit) <= COMMIT_MAX, "\n".join(commit)
+    assert len(reveal) <= REVEAL_MAX, "\n".join(reveal)
+    assert not any("COUNT(" in sql or "casino_requests" in sql for sql in commit + reveal)
+
+
+def test_a_header_key_costs_only_its_own_lookup_and_record(a2a):
+    a2a.open()
+    a2a.ok("slots_commit", stealthAddress=ADDRESS, betAmount="0.001")   # creates the stats shard
+    a2a.ok("slots_reveal", stealthAddress=ADDRESS, agentSeed="warm-up")
+    commit = _statements(lambda: a2a("slots_commit", headers={"x-idempotency-key": "c1"}, stealthAddress=ADDRESS,
+                                     betAmount="0.001"))
+    reveal = _statements(lambda: a2a("slots_reveal", headers={"x-idempotency-key": "r1"}, stealthAddress=ADDRESS,
+                                     agentSeed="keyed"))
+    assert len(commit) <= COMMIT_MAX + 2 and len(reveal) <= REVEAL_MAX + 2, "\n".join(commit + reveal)
+    assert not any("COUNT(" in sql for sql in commit + reveal)
+
+
+def test_a_retried_reveal_replays_from_its_round(a2a):
+    a2a.open()
+    a2a.ok("coinflip_commit", stealthAddress=ADDRESS, betAmount="0.001", choice="tails")
+    first = a2a.ok("coinflip_reveal", stealthAddress=ADDRESS, agentSeed="again")
+    raw = a2a.last.content
+    replay = _statements(lambda: a2a.ok("coinflip_reveal", stealthAddress=ADDRESS, agentSeed="again"))
+    assert a2a.last.content == raw and a2a.last["Idempotent-Replayed"] == "true" and first["nonce"] == 1
+    assert len(replay) <= 5
