@@ -2,6 +2,7 @@
 
 `DJANGO_ENV=production` switches on the HTTPS-only hardening and refuses the default secret key.
 """
+import ipaddress
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -161,6 +162,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 
+API_DOCS_PUBLIC = env_bool("API_DOCS_PUBLIC", not PRODUCTION)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Agent Royale API",
     "DESCRIPTION": "Sessions, wallets, slot engines, fingerprinting and RL traces for autonomous agents.",
@@ -175,6 +177,9 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.add_error_responses_and_headers",
     ],
+    # API_DOCS_PUBLIC off: the schema and the docs page need a valid API token.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny" if API_DOCS_PUBLIC
+                          else "core.permissions.IsAuthenticatedToken"],
 }
 
 # --- Rate limits (django-ratelimit on the shared cache) ----------------------------------------
@@ -236,6 +241,14 @@ REMOTE_ENGINE_SCRIPTED_DRAWS = env_bool("REMOTE_ENGINE_SCRIPTED_DRAWS", False)
 REMOTE_ENGINE_RATE_LIMIT = os.environ.get("REMOTE_ENGINE_RATE_LIMIT", "120/m")
 # Failed authentications (bad, revoked or expired tokens) per client IP on /api/, A2A and the engine.
 AUTH_FAILURE_RATE_LIMIT = os.environ.get("AUTH_FAILURE_RATE_LIMIT", "20/m")
+# /metrics: from these networks, or with `Authorization: Bearer <METRICS_BEARER_TOKEN>` from anywhere.
+METRICS_ALLOWED_CIDRS = env_list("METRICS_ALLOWED_CIDRS", "127.0.0.1/32,::1/128" if PRODUCTION else "0.0.0.0/0,::/0")
+METRICS_BEARER_TOKEN = os.environ.get("METRICS_BEARER_TOKEN", "")
+try:
+    for _cidr in METRICS_ALLOWED_CIDRS:
+        ipaddress.ip_network(_cidr, strict=False)
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_CIDRS: {exc}") from exc
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from core import views as core_views
+from core.docs import DocsView, RedocView, SchemaView
 
 api_patterns = [
     path("", include("core.api_urls")),
@@ -18,11 +18,11 @@ urlpatterns = [
     path("", core_views.landing, name="landing"),
     re_path(r"^health/?$", core_views.health, name="health"),
     re_path(r"^health/ready/?$", core_views.health_ready, name="health-ready"),
-    path("", include("django_prometheus.urls")),
-    re_path(r"^api/v1/schema/?$", SpectacularAPIView.as_view(api_version="v1"), name="schema-v1"),
-    re_path(r"^api/v2/schema/?$", SpectacularAPIView.as_view(api_version="v2"), name="schema-v2"),
-    re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="schema-v1"), name="api-docs"),
-    re_path(r"^api/redoc/?$", SpectacularRedocView.as_view(url_name="schema-v1"), name="api-redoc"),
+    re_path(r"^metrics/?$", core_views.metrics, name="prometheus-django-metrics"),
+    re_path(r"^api/v1/schema/?$", SchemaView.as_view(api_version="v1"), name="schema-v1"),
+    re_path(r"^api/v2/schema/?$", SchemaView.as_view(api_version="v2"), name="schema-v2"),
+    re_path(r"^api/docs/?$", DocsView.as_view(url_name="schema-v1"), name="api-docs"),
+    re_path(r"^api/redoc/?$", RedocView.as_view(url_name="schema-v1"), name="api-redoc"),
     path("", include("games_app.public_urls")),
     path("", include("games_app.casino.urls")),
     re_path(r"^api/(?P<version>v1|v2)/", include(api_patterns)),

@@ -1,9 +1,15 @@
-"""Health endpoints (no token needed) and Django-level error handlers."""
+"""Health endpoints (no token needed), the metrics endpoint and Django-level error handlers."""
+import hmac
+import ipaddress
+
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django_prometheus.exports import ExportToDjangoView
 
+from core import auth_throttle
 from core.errors import error_response
 
 
@@ -49,3 +55,33 @@ def api_not_found(request, exception=None):
 
 def api_server_error(request):
     return error_response(path=request.path, status=500, code="INTERNAL_ERROR", message="An internal error occurred.")
+
+
+def _metrics_client_allowed(request) -> bool:
+    """From an allow-listed network (settings.METRICS_ALLOWED_CIDRS), or with the metrics bearer token.
+    A wrong token counts as a failed authentication of the client IP."""
+    expected = settings.METRICS_BEARER_TOKEN
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if expected and header:
+        scheme, _, presented = header.partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(presented.strip().encode(), expected.encode()):
+            return True
+        auth_throttle.record_failure(request)
+    try:
+        address = ipaddress.ip_address(request.META.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    address = getattr(address, "ipv4_mapped", None) or address
+    return any(address in ipaddress.ip_network(cidr, strict=False) for cidr in settings.METRICS_ALLOWED_CIDRS)
+
+
+def metrics(request):
+    """GET /metrics: the Prometheus exposition (every worker's counters in multiprocess mode)."""
+    wait = auth_throttle.blocked_for(request) if request.META.get("HTTP_AUTHORIZATION") else None
+    if wait is not None:
+        return error_response(path=request.path, status=429, code="RATE_LIMITED",
+                              message="Too many failed authentications.", headers={"Retry-After": str(wait)})
+    if not _metrics_client_allowed(request):
+        return error_response(path=request.path, status=403, code="FORBIDDEN",
+                              message="Metrics are not available to this client.")
+    return ExportToDjangoView(request)
