@@ -136,7 +136,7 @@ def test_rebinding_cannot_steer_a_campaign_engine_to_loopback(live_server, opera
                                                               no_egress):
     status, body = _call(live_server, "POST", "/api/v1/fingerprints/campaigns",
                          {"remote_url": f"http://rebind.test:{canary.port}/spin", "target_spins": 5}, token=operator)
-    assert status == 201, body  # checked once: the name was public then
+    assert status == 202, body  # checked once: the name was public then
     status, campaign = _call(live_server, "GET", f"/api/v1/fingerprints/campaigns/{body['id']}", token=operator)
     assert campaign["status"] == "paused" and campaign["status_reason"] == "ENGINE_UNAVAILABLE"
     assert campaign["error"] == "remote engine refused: private_address"
@@ -194,7 +194,7 @@ def test_connection_failures_read_the_same_whatever_is_behind_the_port(live_serv
         for port in (closed_port, listener.getsockname()[1]):
             status, body = _call(live_server, "POST", "/api/v1/fingerprints/campaigns",
                                  {"remote_url": f"http://127.0.0.1:{port}/spin", "target_spins": 5}, token=operator)
-            assert status == 201, body
+            assert status == 202, body
             _, campaign = _call(live_server, "GET", f"/api/v1/fingerprints/campaigns/{body['id']}", token=operator)
             errors.append((campaign["status_reason"], campaign["error"]))
     finally:
@@ -213,7 +213,7 @@ def test_redirects_are_not_followed(live_server, operator, settings, canary):
         status, body = _call(live_server, "POST", "/api/v1/fingerprints/campaigns",
                              {"remote_url": f"http://127.0.0.1:{redirector.server_address[1]}/spin",
                               "target_spins": 5}, token=operator)
-        assert status == 201, body
+        assert status == 202, body
         _, campaign = _call(live_server, "GET", f"/api/v1/fingerprints/campaigns/{body['id']}", token=operator)
     finally:
         redirector.shutdown()
