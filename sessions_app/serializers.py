@@ -63,6 +63,10 @@ class ActionResultSerializer(serializers.Serializer):
     action = serializers.CharField()
     state = serializers.ChoiceField(choices=SessionState.choices)
     symbols = serializers.ListField(child=serializers.ListField(child=serializers.CharField()), required=False)
+    stops = serializers.ListField(
+        child=serializers.IntegerField(), required=False, allow_null=True,
+        help_text="the reel stops, left to right: with the revealed server seed they verify the spin offline "
+                  "(`royale verify`); null for engines that do not expose them")
     line_wins = serializers.ListField(child=serializers.DictField(), required=False)
     payout = serializers.CharField(required=False, allow_null=True)
     balance_after = serializers.CharField(required=False)

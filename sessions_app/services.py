@@ -158,7 +158,7 @@ def _spin(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     game = session.game_version.game.slug
     transaction.on_commit(lambda: (metrics.SPINS.labels(game=game).inc(), metrics.WAGERED.labels(game=game).inc(float(stake)),
                                    metrics.PAYOUT.labels(game=game).inc(float(payout))))
-    result = {"symbols": outcome_data["window"], "line_wins": outcome_data["line_wins"],
+    result = {"symbols": outcome_data["window"], "stops": outcome_data.get("stops"), "line_wins": outcome_data["line_wins"],
               "scatter_win": outcome_data["scatter_win"], "multiplier": outcome_data["total_multiplier"],
               "stake": format_amount(stake), "fee": format_amount(fee),
               "payout": format_amount(payout) if payout > 0 else None, "balance_after": format_amount(balance_after),

@@ -15,6 +15,7 @@ scripts. An API error prints its code, message and request id on stderr and exit
     royale campaigns start --game fruit-low --spins 100000 --wait
     royale match --campaign 3
     royale export traces --out traces.jsonl
+    royale verify --server-seed S --client-seed C --nonce 3 --reel-lengths 32,32,32,32,32 --stops 3,17,8,0,21
 """
 from __future__ import annotations
 
@@ -421,6 +422,7 @@ def a2a(ctx: typer.Context,
 
 # Campaigns, matching and exports live in their own module; importing it registers the commands.
 from agent_royale import cli_fingerprint  # noqa: E402,F401
+from agent_royale import cli_verify  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
