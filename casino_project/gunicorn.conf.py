@@ -5,9 +5,18 @@
 
 The app keeps no state in process memory, so workers may die at any time (the master starts a
 new one) and any number of instances can share one Postgres and one Redis.
+
+Metrics: every worker writes its counters to PROMETHEUS_MULTIPROC_DIR (prometheus_client's
+multiprocess mode) and /metrics sums them, so one scrape shows the whole service, dead workers'
+counts included. The directory is this master's: created if missing and emptied when the master
+starts (a private temporary one, removed on exit, when the variable is unset). Two masters must not
+share one.
 """
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
@@ -28,3 +37,36 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 # TLS served by gunicorn itself (a load balancer may terminate TLS instead).
 certfile = os.environ.get("GUNICORN_CERTFILE") or None
 keyfile = os.environ.get("GUNICORN_KEYFILE") or None
+
+
+# --- Prometheus multiprocess mode ----------------------------------------------------------------
+# Set before the app (and so prometheus_client) is imported: the config file is read first.
+_OWNER_MARK = "ROYALE_PROMETHEUS_DIR_OWNER"
+
+
+def _prepare_metrics_dir() -> None:
+    if os.environ.get(_OWNER_MARK) == str(os.getpid()):
+        return  # a SIGHUP re-reads this file: the running workers' files stay
+    configured = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="royale-prometheus-"))
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # counts of a previous run would otherwise be added to this one
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+    os.environ[_OWNER_MARK] = str(os.getpid())
+    os.environ["ROYALE_PROMETHEUS_DIR_IS_TEMPORARY"] = "" if configured else "1"
+
+
+_prepare_metrics_dir()
+
+
+def child_exit(server, worker):
+    """A dead worker's live gauges go; its counters stay in the sum."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if os.environ.get("ROYALE_PROMETHEUS_DIR_IS_TEMPORARY"):
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
