@@ -6,7 +6,8 @@ from rest_framework.views import APIView
 
 from core.idempotency import idempotent
 from core.models import ApiToken
-from core.permissions import IsAdmin
+from core.permissions import role_may
+from core.policy import Act
 from core.serializers import TokenCreatedSerializer, TokenCreateInputSerializer, TokenOutputSerializer
 from core.services import token_create, token_revoke
 
@@ -18,7 +19,7 @@ class MeApi(APIView):
 
 
 class TokenCreateApi(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [role_may(Act.TOKEN_CREATE)]
 
     @extend_schema(request=TokenCreateInputSerializer, responses={201: TokenCreatedSerializer},
                    summary="Create an API token (admin); the raw token is returned once", tags=["tokens"])
@@ -34,7 +35,7 @@ class TokenCreateApi(APIView):
 
 
 class TokenRevokeApi(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [role_may(Act.TOKEN_REVOKE)]
 
     @extend_schema(request=None, responses=TokenOutputSerializer, summary="Revoke a token (admin)", tags=["tokens"])
     @idempotent

@@ -11,9 +11,6 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
-ROLE_RANK = {Role.AGENT: 0, Role.OPERATOR: 1, Role.ADMIN: 2}
-
-
 class ApiToken(models.Model):
     """A bearer token. Only its SHA-256 is stored; `prefix` is the visible, unique handle."""
 
@@ -40,9 +37,6 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
-
-    def has_role(self, minimum: str) -> bool:
-        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
 
     @property
     def actor(self) -> Actor:

@@ -1,7 +1,8 @@
-"""Role checks (DESIGN.md §7): agent < operator < admin."""
+"""DRF permission classes, each a question to core.policy (DESIGN.md §7)."""
 from rest_framework.permissions import BasePermission
 
-from core.models import ApiToken, Role
+from core.models import ApiToken
+from core.policy import actor_of_request, allows_any
 
 
 def token_of(request) -> ApiToken | None:
@@ -9,27 +10,18 @@ def token_of(request) -> ApiToken | None:
     return auth if isinstance(auth, ApiToken) else None
 
 
-def is_staff_token(request) -> bool:
-    token = token_of(request)
-    return token is not None and token.has_role(Role.OPERATOR)
-
-
 class IsAuthenticatedToken(BasePermission):
     def has_permission(self, request, view) -> bool:
         return token_of(request) is not None
 
 
-class _MinimumRole(IsAuthenticatedToken):
-    minimum_role = Role.AGENT
+def role_may(action: str) -> type[BasePermission]:
+    """A permission class for views whose every call is `action` on resources nobody owns (tokens,
+    campaigns): the caller's role must allow it whoever owns what. Unauthenticated: 401; else 403."""
 
-    def has_permission(self, request, view) -> bool:
-        token = token_of(request)
-        return token is not None and token.has_role(self.minimum_role)
+    class RoleMay(IsAuthenticatedToken):
+        def has_permission(self, request, view) -> bool:
+            return token_of(request) is not None and allows_any(actor_of_request(request), action)
 
-
-class IsOperator(_MinimumRole):
-    minimum_role = Role.OPERATOR
-
-
-class IsAdmin(_MinimumRole):
-    minimum_role = Role.ADMIN
+    RoleMay.__name__ = RoleMay.__qualname__ = f"RoleMay[{action}]"
+    return RoleMay

@@ -99,6 +99,7 @@ class Act:
     TOKEN_REVOKE = "token.revoke"
     GAME_READ_FULL = "game.read_full"
     GAME_WRITE = "game.write"
+    ENGINE_SCRIPTED_DRAWS = "engine.scripted_draws"  # forced outcomes read the staff-only reel strips out
     CAMPAIGN_MANAGE = "campaign.manage"  # create, list, read, resume, match
     CONSOLE_DASHBOARD = "console.dashboard"
     AUDIT_RUN = "audit.run"
@@ -129,6 +130,7 @@ RULES: dict[str, Rule] = {
     Act.TOKEN_REVOKE: Rule(owner=False, role=ADMIN),
     Act.GAME_READ_FULL: Rule(owner=False, role=OPERATOR),
     Act.GAME_WRITE: Rule(owner=False, role=ADMIN),
+    Act.ENGINE_SCRIPTED_DRAWS: Rule(owner=False, role=OPERATOR),
     Act.CAMPAIGN_MANAGE: Rule(owner=False, role=OPERATOR),
     Act.CONSOLE_DASHBOARD: Rule(owner=False, role=OPERATOR),
     Act.AUDIT_RUN: Rule(owner=False, role=OPERATOR),

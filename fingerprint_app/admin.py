@@ -11,10 +11,10 @@ from django.utils.safestring import mark_safe
 from core.admin_base import ReadOnlyModelAdmin
 from fingerprint_app import services
 from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_frequencies_svg
-from fingerprint_app.exceptions import CampaignStateConflict
+from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
 from fingerprint_app.stats import SufficientStats
-from core.policy import Act
+from core.policy import Act, actor_from_user, scope
 from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 from operator_console.formatting import percent_text
@@ -93,7 +93,7 @@ class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
         campaign = services.campaign_create(
-            created_by=request.user, game_version=data.get("game_version"), remote_url=data.get("remote_url") or "",
+            actor=actor_from_user(request.user), created_by=request.user, game_version=data.get("game_version"), remote_url=data.get("remote_url") or "",
             target_spins=data["target_spins"], query_budget=data.get("query_budget"), wallet=data.get("wallet"),
             seed=data.get("seed") or None, chunk_size=data.get("chunk_size"),
             stop_when_exact=data.get("stop_when_exact", True))
@@ -102,8 +102,9 @@ class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
                             details={"campaigns": [campaign.pk], "target_spins": campaign.target_spins})
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "wallet":  # each choice names its owner
-            kwargs["queryset"] = db_field.related_model.objects.select_related("owner").order_by("pk")
+        if db_field.name == "wallet":  # only the login's own wallets: only a wallet's owner spends from it
+            kwargs["queryset"] = scope(actor_from_user(request.user), Act.WALLET_SPEND,
+                                       db_field.related_model.objects.select_related("owner").order_by("pk"))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="status", ordering="status")
@@ -151,15 +152,18 @@ class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     @admin.action(description="Resume selected paused campaigns", permissions=["start_campaigns"])
     @audited("resume_campaigns")
     def resume_campaigns(self, request, queryset):
-        resumed = []
+        resumed, refused = [], []
+        actor = actor_from_user(request.user)
         for pk in queryset.filter(status=CampaignStatus.PAUSED).order_by("pk").values_list("pk", flat=True):
             try:
-                services.campaign_resume(campaign_id=pk)
+                services.campaign_resume(campaign_id=pk, actor=actor)
                 resumed.append(pk)
             except CampaignStateConflict:
                 continue
+            except InvalidCampaign:  # it charges another owner's wallet: only that owner resumes it
+                refused.append(pk)
         self.message_user(request, f"Resumed {len(resumed)} campaign(s).", messages.SUCCESS)
-        return {"resumed": resumed}
+        return {"resumed": resumed, **({"refused": refused} if refused else {})}
 
 
 @admin.register(FingerprintProfile)

@@ -8,7 +8,7 @@ from core import policy
 from core.exceptions import ValidationFailed
 from core.idempotency import idempotent
 from core.pagination import NewestFirstPagination
-from core.permissions import IsOperator
+from core.permissions import role_may
 from fingerprint_app import selectors, services
 from fingerprint_app.serializers import (
     CampaignCreateInputSerializer,
@@ -57,7 +57,7 @@ def _wallet(request, wallet_id: int | None) -> Wallet:
 
 class CampaignListCreateApi(APIView):
     pagination_class = NewestFirstPagination  # documents the {next, previous, results} envelope; get() paginates by hand
-    permission_classes = [IsOperator]
+    permission_classes = [role_may(policy.Act.CAMPAIGN_MANAGE)]
 
     @extend_schema(request=CampaignCreateInputSerializer, responses={202: CampaignOutputSerializer}, tags=TAGS,
                    summary="Start a probing campaign against a local game or a remote engine (operator)",
@@ -72,7 +72,7 @@ class CampaignListCreateApi(APIView):
         fields = data.validated_data
         game_version = _game_version(fields["game"], fields.get("game_version")) if "game" in fields else None
         campaign = services.campaign_create(
-            created_by=request.user, game_version=game_version, remote_url=fields.get("remote_url", ""),
+            actor=policy.actor_of_request(request), created_by=request.user, game_version=game_version, remote_url=fields.get("remote_url", ""),
             target_spins=fields["target_spins"], query_budget=fields.get("query_budget"),
             wallet=_wallet(request, fields.get("wallet_id")), seed=fields.get("seed"),
             chunk_size=fields.get("chunk_size"), extend_profile=fields["extend_profile"],
@@ -89,7 +89,7 @@ class CampaignListCreateApi(APIView):
 
 
 class CampaignDetailApi(APIView):
-    permission_classes = [IsOperator]
+    permission_classes = [role_may(policy.Act.CAMPAIGN_MANAGE)]
 
     @extend_schema(responses=CampaignOutputSerializer, tags=TAGS, parameters=[CAMPAIGN_ID],
                    summary="Campaign progress, spend and the signature of its sample so far (operator)")
@@ -99,14 +99,14 @@ class CampaignDetailApi(APIView):
 
 
 class CampaignResumeApi(APIView):
-    permission_classes = [IsOperator]
+    permission_classes = [role_may(policy.Act.CAMPAIGN_MANAGE)]
 
     @extend_schema(request=None, responses=CampaignOutputSerializer, tags=TAGS, parameters=[CAMPAIGN_ID],
                    summary="Resume a paused campaign (e.g. after the daily limit reset) (operator)")
     @idempotent
     def post(self, request, version, campaign_id):
         selectors.campaign_get(campaign_id=int(campaign_id))
-        services.campaign_resume(campaign_id=int(campaign_id))
+        services.campaign_resume(campaign_id=int(campaign_id), actor=policy.actor_of_request(request))
         campaign = selectors.campaign_get(campaign_id=int(campaign_id))
         return Response(CampaignOutputSerializer(campaign_data(campaign, with_signature=False)).data)
 
@@ -134,7 +134,7 @@ class ProfileDetailApi(APIView):
 
 
 class MatchApi(APIView):
-    permission_classes = [IsOperator]
+    permission_classes = [role_may(policy.Act.CAMPAIGN_MANAGE)]
 
     @extend_schema(request=MatchInputSerializer, responses=MatchOutputSerializer, tags=TAGS,
                    summary="Rank library profiles against a campaign's or a session's sample (operator)",

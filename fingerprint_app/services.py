@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core import outbound
+from core import outbound, policy
 from core.exceptions import DomainError
 from core.money import exact_money, money_context
 from core.request_context import get_request_id
@@ -95,7 +95,7 @@ def _check_int(value: Any, *, field: str, low: int, high: int) -> int:
     return value
 
 
-def campaign_create(*, created_by=None, game_version: GameVersion | None = None, remote_url: str = "",
+def campaign_create(*, actor: policy.Actor | None = None, created_by=None, game_version: GameVersion | None = None, remote_url: str = "",
                     target_spins: int, query_budget: int | None = None, wallet: Wallet | None = None,
                     seed: str | None = None, chunk_size: int | None = None, extend_profile: bool = True,
                     stop_when_exact: bool = True, enqueue: bool = True, request_id: str = "") -> ProbeCampaign:
@@ -106,7 +106,11 @@ def campaign_create(*, created_by=None, game_version: GameVersion | None = None,
     profile row so concurrent creations number versions without gaps. The wallet's
     ``cost_per_query`` is snapshotted. With ``stop_when_exact`` the campaign ends as soon as the
     exact-model recovery succeeds. With ``enqueue`` the Celery task starts after commit.
-    Raises InvalidCampaign for bad arguments."""
+    Raises InvalidCampaign for bad arguments. With ``actor`` (an API or console caller; None: the
+    system itself), the actor must be staff and the wallet its own (only the owner spends):
+    Forbidden, or InvalidCampaign naming ``wallet_id``."""
+    if actor is not None:
+        _authorize_campaign(actor, wallet)
     if (game_version is None) == (not remote_url):
         raise InvalidCampaign("Give exactly one engine: a game version or a remote URL.",
                               details={"field": "engine"})
@@ -158,11 +162,20 @@ def _enqueue(campaign_id: int) -> None:
     run_campaign_task.delay(campaign_id)
 
 
-def campaign_resume(*, campaign_id: int, enqueue: bool = True) -> ProbeCampaign:
+def _authorize_campaign(actor: policy.Actor, wallet: Wallet | None) -> None:
+    policy.require(actor, policy.Act.CAMPAIGN_MANAGE)
+    if wallet is not None and not policy.allows(actor, policy.Act.WALLET_SPEND, owner_id=wallet.owner_id):
+        raise InvalidCampaign("The campaign's wallet must be your own.", details={"field": "wallet_id"})
+
+
+def campaign_resume(*, campaign_id: int, actor: policy.Actor | None = None, enqueue: bool = True) -> ProbeCampaign:
     """Put a paused campaign back in the queue (e.g. after the daily limit reset). Locks the
-    campaign; raises CampaignNotFound, CampaignStateConflict unless it is paused."""
+    campaign; raises CampaignNotFound, CampaignStateConflict unless it is paused. With ``actor``:
+    staff only, and a campaign that charges a wallet is resumed only by that wallet's owner."""
     with transaction.atomic():
         campaign = lock_campaign(campaign_id=campaign_id)
+        if actor is not None:
+            _authorize_campaign(actor, campaign.wallet)
         if campaign.status != CampaignStatus.PAUSED:
             raise CampaignStateConflict(f"Only a paused campaign can be resumed (it is {campaign.status}).",
                                         details={"status": campaign.status})

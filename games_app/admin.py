@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from games_app.exceptions import InvalidGameDefinition
 from games_app.models import Game, GameVersion
 from games_app.services import game_load, parse_definition
-from core.policy import Act
+from core.policy import Act, actor_from_user
 from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 
@@ -82,7 +82,8 @@ class GameVersionAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     def start_probing_campaigns(self, request, queryset):
         from fingerprint_app.services import campaign_create
 
-        campaigns = [campaign_create(created_by=request.user, game_version=version,
+        actor = actor_from_user(request.user)
+        campaigns = [campaign_create(actor=actor, created_by=request.user, game_version=version,
                                      target_spins=CONSOLE_CAMPAIGN_SPINS)
                      for version in queryset.select_related("game").order_by("pk")]
         self.message_user(request, f"Queued {len(campaigns)} probing campaign(s): "

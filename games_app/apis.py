@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.permissions import is_staff_token
+from core.policy import Act, actor_of_request, allows_any
 from games_app.selectors import game_get, game_list
 from games_app.serializers import GameFullSerializer, GamePublicSerializer, latest_of
 
@@ -10,7 +10,7 @@ from games_app.serializers import GameFullSerializer, GamePublicSerializer, late
 def _serialize(request, game) -> dict:
     version = latest_of(game)
     version.game = game
-    if is_staff_token(request):
+    if allows_any(actor_of_request(request), Act.GAME_READ_FULL):
         return GameFullSerializer(GameFullSerializer.from_version(
             version, versions=sorted(v.version for v in game.versions.all()))).data
     return GamePublicSerializer(GamePublicSerializer.from_version(version)).data

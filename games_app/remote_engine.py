@@ -21,7 +21,7 @@ from rest_framework.exceptions import AuthenticationFailed, Throttled
 from core import jsonbody
 from core.auth import BEARER_CHALLENGE, authenticate_request
 from core.errors import error_response
-from core.models import Role
+from core.policy import Act, allows_any
 from core.ratelimit import consume
 from games_app.engine.interface import spin_from_draws, spin_from_seed
 from games_app.exceptions import GameNotFound
@@ -58,7 +58,7 @@ def remote_engine_spin(request, slug: str):
     scripted = isinstance(body, dict) and "draws" in body
     if scripted and not settings.REMOTE_ENGINE_SCRIPTED_DRAWS:
         return _error(request, 400, "SCRIPTED_DRAWS_DISABLED", "This engine does not accept scripted draws.")
-    if scripted and not token.has_role(Role.OPERATOR):
+    if scripted and not allows_any(token.actor, Act.ENGINE_SCRIPTED_DRAWS):
         return _error(request, 403, "FORBIDDEN", "Scripted draws are for operators.")
     seed = body.get("seed") if isinstance(body, dict) else None
     if not scripted and (not isinstance(seed, str) or not 1 <= len(seed) <= 128

@@ -67,7 +67,7 @@ class WalletsApi(generics.ListAPIView):
         data.is_valid(raise_exception=True)
         fields = data.validated_data
         actor = policy.actor_of_request(request)
-        owner = self._owner(actor, fields.get("owner"))
+        owner = self._owner(actor, request.user, fields.get("owner"))
         given = [name for name in ADMIN_ONLY_CREATE_FIELDS if name in fields]
         if given and not policy.allows(actor, policy.Act.WALLET_SET_LIMITS, owner_id=owner.pk):
             raise Forbidden("Only an admin may set limits or fees.", details={"fields": given})
@@ -81,15 +81,15 @@ class WalletsApi(generics.ListAPIView):
         return Response(_wallet_body(wallet), status=status.HTTP_201_CREATED)
 
     @staticmethod
-    def _owner(actor: policy.Actor, username: str | None):
-        if username is None or username == actor.username:
-            return get_user_model().objects.get(pk=actor.user_id)
-        if not policy.allows_any(actor, policy.Act.WALLET_CREATE):
-            raise Forbidden("Agents can only create their own wallet.", details={"field": "owner"})
-        owner = get_user_model().objects.filter(username=username).first()
-        if owner is None:
+    def _owner(actor: policy.Actor, caller, username: str | None):
+        """The wallet's owner: the caller, or the named user if the policy lets the caller create theirs.
+        An agent naming anyone else is refused alike whether the username exists or not."""
+        owner = caller if username is None else get_user_model().objects.filter(username=username).first()
+        if owner is not None and policy.allows(actor, policy.Act.WALLET_CREATE, owner_id=owner.pk):
+            return owner
+        if policy.allows_any(actor, policy.Act.WALLET_CREATE):
             raise ValidationFailed("Unknown owner.", details={"fields": {"owner": ["No user with this username."]}})
-        return owner
+        raise Forbidden("Agents can only create their own wallet.", details={"field": "owner"})
 
 
 class WalletDetailApi(generics.GenericAPIView):
