@@ -19,9 +19,12 @@ import tempfile
 from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count() * 2 + 1)))
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# Chosen by measurement (bench/RESULTS.md, "Issue 17"): on 2 cores, one gthread worker per core with 4
+# threads served 1.4-1.5x the spins of 2 x cores + 1 sync workers (a request spends most of its time
+# waiting on PostgreSQL and Redis; threads overlap those waits without a process per request).
+workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count())))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Load the app once in the master: a worker killed by the OS or by a deploy is replaced by a fork
 # in milliseconds instead of a fresh Django import. Django opens no connection at import time.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in {"1", "true", "yes", "on"}
