@@ -10,7 +10,7 @@ What it does (everything on 127.0.0.1, every loop bounded by --seconds):
 2. creates one agent token per client (rate limit raised so the bench measures the API, not the
    limiter), a funded wallet (cost_per_spin 0.01, so every spin writes stake + fee ledger rows),
    and a funded A2A channel;
-3. starts gunicorn (--workers, default 2; --worker-class sync or gthread with --threads) with
+3. starts gunicorn (gunicorn.conf.py's defaults, or --workers, --worker-class, --threads) with
    REDIS_URL pointing at a Redis DB number, so the per-token rate limit and the idempotency locks
    live in the shared cache as in production; then, over HTTP, a playing session per client for v1
    single spins and one for v2 batches (so the same script drives checkouts whose services differ);
@@ -110,13 +110,15 @@ def playing_session(port: int, fx: dict) -> int:
     return session_id
 
 
-def start_gunicorn(*, port: int, env: dict, workers: int, worker_class: str, threads: int, code_root: Path,
+def start_gunicorn(*, port: int, env: dict, workers: int | None, worker_class: str | None, threads: int | None,
+                   code_root: Path,
                    log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")
+    options = [f"--{name}={value}" for name, value in (("workers", workers), ("worker-class", worker_class),
+                                                       ("threads", threads)) if value is not None]
     process = subprocess.Popen(
         [str(Path(PYTHON).with_name("gunicorn")), "casino_project.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", worker_class, "--threads", str(threads),
-         "--config", "casino_project/gunicorn.conf.py"],
+         *options, "--config", "casino_project/gunicorn.conf.py"],
         cwd=code_root, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -291,9 +293,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20, help="duration of each scenario")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
-    parser.add_argument("--threads", type=int, default=1, help="threads per gthread worker")
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (one per core)")
+    parser.add_argument("--worker-class", choices=("sync", "gthread"), help="default: gunicorn.conf.py's (gthread)")
+    parser.add_argument("--threads", type=int, help="threads per gthread worker (default: gunicorn.conf.py's, 4)")
     parser.add_argument("--batch-size", type=int, default=100, help="spins per v2 batch request (1-1000)")
     parser.add_argument("--code-root", type=Path, default=ROOT,
                         help="the checkout whose code gunicorn serves and migrates (default: this one)")
@@ -309,7 +311,7 @@ def main() -> None:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     if not 1 <= args.clients <= 256 or not 0 < args.seconds <= 600:
         parser.error("--clients must be 1-256 and --seconds 0-600")
-    if not 1 <= args.batch_size <= 1000 or not 1 <= args.threads <= 64 or not 1 <= args.workers <= 32:
+    if not 1 <= args.batch_size <= 1000 or not 1 <= (args.threads or 1) <= 64 or not 1 <= (args.workers or 1) <= 32:
         parser.error("--batch-size must be 1-1000, --threads 1-64, --workers 1-32")
     code_root = args.code_root.resolve()
 
@@ -320,8 +322,8 @@ def main() -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(code_root))
     os.chdir(code_root)  # Celery's loader puts the working directory first on sys.path when Django starts
-    server_kind = f"{args.workers} {args.worker_class} workers" + (
-        f" x {args.threads} threads" if args.worker_class == "gthread" else "")
+    server_kind = (f"gunicorn --workers {args.workers or 'default'} --worker-class {args.worker_class or 'default'} "
+                   f"--threads {args.threads or 'default'}")
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, load average {os.getloadavg()[0]:.1f}; code {code_root}; "
           f"database {urlsplit(args.database_url).path[1:]}, {server_kind}, {args.clients} clients, "
           f"{args.seconds:g} s per scenario", flush=True)

@@ -35,10 +35,10 @@ ALTER TABLE pgb_step ADD FOREIGN KEY (session_id) REFERENCES pgb_session (id) DE
 INSERT INTO pgb_wallet (id, currency, balance, cost_per_spin, cost_per_query, frozen, spent_today, created_at, updated_at, owner_id)
   SELECT n, 'B' || n, 1000000, 0.01, 0, false, 0, now(), now(), (SELECT min(id) FROM auth_user) FROM generate_series(1, :clients) n;
 INSERT INTO pgb_session (id, state, bet, reward_function, server_seed, server_seed_hash, client_seed, nonce, probes, steps,
-  total_spins, total_wagered, total_fees, total_payout, total_reward, end_reason, created_at, updated_at, game_version_id,
-  owner_id, wallet_id)
+  total_spins, total_wagered, total_fees, total_payout, total_reward, end_reason, owner_has_hooks, created_at, updated_at,
+  game_version_id, owner_id, wallet_id)
   SELECT n, 'playing', 0.1, 'net_payout', repeat('a', 64), repeat('b', 64), repeat('c', 32), 0, 0, 2, 0, 0, 0, 0, 0, '',
-         now(), now(), (SELECT min(id) FROM games_app_gameversion), (SELECT min(id) FROM auth_user), n
+         false, now(), now(), (SELECT min(id) FROM games_app_gameversion), (SELECT min(id) FROM auth_user), n
   FROM generate_series(1, :clients) n;
 SQL
 echo "pgbench: $CLIENTS clients, ${DURATION}s, bench/spin_write.pgbench on $db_name ($(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
