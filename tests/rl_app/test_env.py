@@ -6,7 +6,7 @@ from gymnasium.utils.env_checker import check_env
 
 from agent_royale import spaces as client_spaces
 from agent_royale.client import ApiError, RoyaleClient
-from agent_royale.env import AgentRoyaleEnv
+from agent_royale.env import AgentRoyaleEnv, WalletCannotPay
 from rl_app import encoding
 from rl_app.models import ExperienceStep
 from sessions_app.models import GameplaySession
@@ -68,6 +68,32 @@ def test_random_agent_example_prints_the_mean_return(live_agent, capsys):
                         "-n", "3", "--max-spins", "5", "--bet", "0.2", "--seed", "1"])
     assert f"episodes=3 mean_return={mean:.6f}" in capsys.readouterr().out
     assert GameplaySession.objects.filter(owner=live_agent["owner"], state="completed").count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_env_refuses_a_wallet_that_cannot_pay_instead_of_zero_reward_episodes(live_agent, make_wallet):
+    from wallet_app import services as wallet_services
+
+    def env(**kwargs):
+        return AgentRoyaleEnv(base_url=live_agent["url"], token=live_agent["token"], game=live_agent["game"],
+                              max_spins=3, **kwargs)
+
+    poor = make_wallet(owner=live_agent["owner"], currency="USDC", balance="0.3")
+    with pytest.raises(ValueError, match="wallet=ID or currency="):  # two wallets now: which one pays?
+        env().reset()
+    with pytest.raises(WalletCannotPay, match="less than one spin"):
+        env(currency="usdc", bet="0.5").reset()
+    with pytest.raises(ValueError, match="holds USDC, not ETH"):
+        env(wallet=poor.pk, currency="ETH").reset()
+    wallet_services.freeze(wallet_id=live_agent["wallet"])
+    with pytest.raises(WalletCannotPay, match="frozen"):
+        env(wallet=live_agent["wallet"]).reset()
+    assert not GameplaySession.objects.filter(owner=live_agent["owner"]).exists()  # refused before any session
+    playing = env(currency="USDC", bet="0.2")
+    playing.reset()
+    _, reward, terminated, truncated, info = playing.step(0)
+    assert info["session_id"] and GameplaySession.objects.get(pk=info["session_id"]).wallet_id == poor.pk
+    playing.close()
 
 
 @pytest.mark.django_db(transaction=True)

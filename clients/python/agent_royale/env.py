@@ -9,12 +9,17 @@
   reward function).
 - terminated / truncated: as recorded on the server (max_spins or budget reached → truncated). A spin the
   wallet or budget cannot pay (422) cashes out and ends the episode truncated, with `info["error"]`.
+- wallet: `wallet=ID`, or `currency=` to pick the owner's wallet in that currency; without either, the
+  owner's only wallet (several → ValueError naming them). `reset()` raises WalletCannotPay when that
+  wallet is frozen or cannot pay the first bet plus its fee: episodes of zero reward that never spin
+  would otherwise look like training data.
 
 Outcomes come from a server seed the client cannot choose (provably fair), so the environment is registered as
 nondeterministic; `seed` only seeds the client seed and `action_space` sampling.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import gymnasium as gym
@@ -28,14 +33,19 @@ ENTRY_POINT = "agent_royale.env:AgentRoyaleEnv"
 OPEN_STATES = ("idle", "initialized", "probing", "playing")
 
 
+class WalletCannotPay(RuntimeError):
+    """The episode's wallet cannot pay a spin (frozen, or balance below bet + fee)."""
+
+
 class AgentRoyaleEnv(gym.Env):
     metadata = {"render_modes": []}
 
     def __init__(self, *, game: str, base_url: str | None = None, token: str | None = None, wallet: int | None = None,
-                 bet: str = "1", bet_levels: tuple[str, ...] | list[str] | None = None, max_spins: int | None = 100,
+                 currency: str | None = None, bet: str = "1", bet_levels: tuple[str, ...] | list[str] | None = None, max_spins: int | None = 100,
                  budget: str | None = None, reward_function: str = "net_payout", policy_id: str = "",
                  policy_version: str = "", client: RoyaleClient | None = None, timeout: float = 10.0):
         self.game, self.wallet, self.max_spins, self.budget = game, wallet, max_spins, budget
+        self.currency = currency.upper() if currency else None
         self.reward_function = reward_function
         self.bet_levels = tuple(str(level) for level in (bet_levels or (bet,)))
         self.action_space = gym.spaces.Discrete(len(self.bet_levels) + 1)
@@ -49,7 +59,7 @@ class AgentRoyaleEnv(gym.Env):
         self._done = True
         if self.spec is None:  # built directly rather than by gymnasium.make: still declare nondeterminism
             self.spec = EnvSpec(id=ENV_ID, entry_point=ENTRY_POINT, nondeterministic=True, kwargs={
-                "game": game, "base_url": base_url, "token": token, "wallet": wallet, "bet": bet,
+                "game": game, "base_url": base_url, "token": token, "wallet": wallet, "currency": currency, "bet": bet,
                 "bet_levels": bet_levels, "max_spins": max_spins, "budget": budget,
                 "reward_function": reward_function, "policy_id": policy_id, "policy_version": policy_version,
                 "client": client, "timeout": timeout})
@@ -58,10 +68,25 @@ class AgentRoyaleEnv(gym.Env):
     def _wallet_id(self) -> int:
         if self.wallet is None:
             wallets = self._client.wallets()
-            if not wallets:
-                raise RuntimeError("The token's owner has no wallet: create and fund one first.")
-            self.wallet = wallets[0]["id"]
+            candidates = [w for w in wallets if self.currency in (None, str(w["currency"]).upper())]
+            if len(candidates) != 1:
+                seen = ", ".join(f"{w['id']} ({w['currency']}, balance {w['balance']})" for w in wallets) or "none"
+                wanted = f" in {self.currency}" if self.currency else ""
+                raise ValueError(f"Pass wallet=ID{'' if self.currency else ' or currency='}: the token's owner has "
+                                 f"{len(candidates)} wallet(s){wanted}; its wallets: {seen}.")
+            self.wallet = candidates[0]["id"]
         return self.wallet
+
+    def _check_wallet_can_pay(self, wallet_id: int) -> None:
+        wallet = self._client.request("GET", f"/api/v1/wallets/{wallet_id}")
+        if self.currency and str(wallet["currency"]).upper() != self.currency:
+            raise ValueError(f"Wallet {wallet_id} holds {wallet['currency']}, not {self.currency}.")
+        needed = Decimal(self.bet_levels[0]) + Decimal(wallet.get("cost_per_spin") or "0")
+        if wallet.get("frozen"):
+            raise WalletCannotPay(f"Wallet {wallet_id} is frozen: no spin can be paid.")
+        if Decimal(wallet["balance"]) < needed:
+            raise WalletCannotPay(f"Wallet {wallet_id} holds {wallet['balance']} {wallet['currency']}, less than one "
+                                  f"spin ({needed}: bet {self.bet_levels[0]} + fee). Fund it or lower the bet.")
 
     def _new_steps(self) -> list[dict]:
         steps = list(self._client.trace(self.session_id, after=self._last_index))
@@ -84,7 +109,9 @@ class AgentRoyaleEnv(gym.Env):
         super().reset(seed=seed)
         self._finish_open_session()
         client_seed = self.np_random.bytes(16).hex()
-        session = self._client.create_session(game=self.game, wallet=self._wallet_id(), max_spins=self.max_spins,
+        wallet_id = self._wallet_id()
+        self._check_wallet_can_pay(wallet_id)
+        session = self._client.create_session(game=self.game, wallet=wallet_id, max_spins=self.max_spins,
                                               budget=self.budget, reward_function=self.reward_function,
                                               client_seed=client_seed)
         self.session_id, self._last_index, self._done = session["id"], -1, False

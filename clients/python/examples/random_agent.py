@@ -1,6 +1,7 @@
 """Play N episodes with a random (spin-biased) policy through the HTTP API and print the mean return.
 
-    ROYALE_TOKEN=... python examples/random_agent.py --base-url http://127.0.0.1:8000 --game classic-medium -n 10
+    ROYALE_TOKEN=... python examples/random_agent.py --base-url http://127.0.0.1:8000 --game classic-medium \
+        --wallet 1 -n 10
 """
 from __future__ import annotations
 
@@ -34,7 +35,9 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--base-url", default=os.environ.get("ROYALE_URL", "http://127.0.0.1:8000"))
     parser.add_argument("--token", default=os.environ.get("ROYALE_TOKEN"))
     parser.add_argument("--game", required=True)
-    parser.add_argument("--wallet", type=int)
+    parser.add_argument("--wallet", type=int, help="wallet id that pays the spins (default: your only wallet, "
+                                                   "or the one in --currency)")
+    parser.add_argument("--currency", help="pick your wallet in this currency, e.g. ETH")
     parser.add_argument("-n", "--episodes", type=int, default=10)
     parser.add_argument("--bet", default="1")
     parser.add_argument("--max-spins", type=int, default=50)
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> float:
                         choices=["net_payout", "log_wealth", "risk_adjusted"])
     parser.add_argument("--seed", type=int)
     args = parser.parse_args(argv)
-    env = AgentRoyaleEnv(base_url=args.base_url, token=args.token, game=args.game, wallet=args.wallet, bet=args.bet,
+    env = AgentRoyaleEnv(base_url=args.base_url, token=args.token, game=args.game, wallet=args.wallet,
+                         currency=args.currency, bet=args.bet,
                          max_spins=args.max_spins, reward_function=args.reward_function,
                          policy_id="random-agent", policy_version="1")
     try:
