@@ -17,7 +17,7 @@ from collections.abc import Callable
 from django.contrib import messages
 
 from core.exceptions import DomainError
-from core.policy import actor_from_user, role_allows
+from core.policy import actor_from_user, allows_any, role_allows
 from operator_console.models import ActionOutcome
 from operator_console.services import MAX_LOGGED_OBJECTS, admin_action_record
 
@@ -30,6 +30,16 @@ def policy_permission(action: str) -> Callable:
         return role_allows(actor_from_user(request.user), action)
 
     has_permission.__name__ = f"has_{action.replace('.', '_')}_permission"
+    return has_permission
+
+
+def policy_model_permission(action: str) -> Callable:
+    """A `has_change_permission` / `has_delete_permission` for a ModelAdmin whose edits are `action`
+    on any owner's row (core.policy): the console login's role must allow it for everyone's rows."""
+
+    def has_permission(self, request, obj=None) -> bool:
+        return allows_any(actor_from_user(request.user), action)
+
     return has_permission
 
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 
 from core.admin_base import ReadOnlyModelAdmin
+from core.policy import Act
+from operator_console.admin_actions import policy_model_permission
 from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookHook
 from rl_app.services import webhook_hook_set_active
 
@@ -42,6 +44,10 @@ class WebhookHookAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    # (De)activating or deleting an agent's hook: its owner or an admin (core.policy), never an operator.
+    has_change_permission = policy_model_permission(Act.WEBHOOK_DEACTIVATE)
+    has_delete_permission = policy_model_permission(Act.WEBHOOK_DEACTIVATE)
 
     def save_model(self, request, obj, form, change):
         # Through the service, so the owner's sessions learn whether any hook is still active.

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from core.admin_base import ReadOnlyModelAdmin
 from core.policy import Act
-from operator_console.admin_actions import audited, policy_permission
+from operator_console.admin_actions import audited, policy_model_permission, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
 from wallet_app import services
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
@@ -35,6 +35,9 @@ class WalletAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    # The change form sets limits and fees: admins only, as on the API.
+    has_change_permission = policy_model_permission(Act.WALLET_SET_LIMITS)
 
     has_freeze_wallets_permission = policy_permission(Act.WALLET_FREEZE)
     # Unfreezing re-enables spending: admins only, as on the API.

@@ -73,3 +73,14 @@ def test_no_console_page_shows_a_webhook_secret(role, make_token):
                                                                           args=[hook.pk])):
         page = client.get(url)
         assert page.status_code == 200 and b"f00d" * 16 not in page.content and b"beef" * 16 not in page.content
+
+
+@pytest.mark.parametrize("role, may_edit", [("none", False), ("operator", False), ("admin", True)])
+def test_only_admins_edit_wallet_limits_and_agents_webhooks_in_the_console(role, may_edit):
+    request = RequestFactory().get("/admin/")
+    request.user = _user(role)
+    wallet_admin = admin.site._registry[apps.get_model("wallet_app.Wallet")]
+    hook_admin = admin.site._registry[apps.get_model("rl_app.WebhookHook")]
+    assert wallet_admin.has_change_permission(request) is may_edit
+    assert hook_admin.has_change_permission(request) is may_edit
+    assert hook_admin.has_delete_permission(request) is may_edit
