@@ -45,7 +45,8 @@ def experience_step_record(*, session, index: int, observation: dict, action: di
     else:
         writes.insert(step)
     if session.owner_has_hooks:
-        schedule_step_webhooks(session_id=session.pk, index=index, owner_id=session.owner_id)
+        schedule_step_webhooks(session_id=session.pk, index=index, owner_id=session.owner_id,
+                               deliver=webhook_deliveries_create_for_steps)
     return step
 
 

@@ -134,6 +134,22 @@ def test_rolled_back_step_and_inactive_hook_deliver_nothing(agent_client, new_se
     assert server.requests == [] and not WebhookDelivery.objects.exists()
 
 
+def test_steps_of_a_rolled_back_batch_never_deliver_and_a_reused_index_delivers_once(agent_client, new_session,
+                                                                                     receiver):
+    with receiver() as server:
+        hook = _register(agent_client, server.url, ["step"])
+        session_id = playing_session(agent_client, new_session)
+        before = set(WebhookDelivery.objects.filter(hook_id=hook["id"]).values_list("payload__data__index", flat=True))
+        failed = agent_client.post(f"/api/v2/sessions/{session_id}/actions",
+                                   {"actions": [{"type": "spin"}, {"type": "spin"}, {"type": "initialize"}]},
+                                   format="json")
+        assert failed.status_code == 409  # the whole batch rolled back, its two steps with it
+        assert act(agent_client, session_id, type="spin").status_code == 200  # reuses the first rolled-back index
+    indexes = [index for index in WebhookDelivery.objects.filter(hook_id=hook["id"])
+               .values_list("payload__data__index", flat=True) if index not in before]
+    assert indexes == [max(before) + 1]
+
+
 def test_payload_is_the_signed_json_body(agent_client, new_session, receiver):
     with receiver() as server:
         hook = _register(agent_client, server.url, ["step"])
