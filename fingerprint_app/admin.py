@@ -14,6 +14,8 @@ from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_f
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
 from fingerprint_app.stats import SufficientStats
+from games_app.admin import GameVersionAdmin
+from games_app.models import GameVersion
 from core.policy import Act, actor_from_user, scope
 from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
@@ -249,3 +251,33 @@ class FingerprintProfileAdmin(ReadOnlyModelAdmin):
     def exact_par_json(self, obj):
         return "-" if obj.exact_par is None else _pretty(obj.exact_par)
 
+
+
+# A console-started campaign: free (no wallet) and big enough for a useful RTP estimate; other
+# sizes and a paying wallet go through the probe campaign add form.
+CONSOLE_CAMPAIGN_SPINS = 100_000
+
+
+class GameVersionProbingAdmin(GameVersionAdmin):
+    """The games' version admin plus the action that probes them: it lives here because campaigns are
+    fingerprint_app's, and games_app must not import the apps above it."""
+
+    actions = ["start_probing_campaigns"]
+
+    has_start_campaigns_permission = policy_permission(Act.CAMPAIGN_MANAGE)
+
+    @admin.action(description=f"Start a probing campaign ({CONSOLE_CAMPAIGN_SPINS:,} spins) for each selected version",
+                  permissions=["start_campaigns"])
+    @audited("start_probing_campaign")
+    def start_probing_campaigns(self, request, queryset):
+        actor = actor_from_user(request.user)
+        campaigns = [services.campaign_create(actor=actor, created_by=request.user, game_version=version,
+                                              target_spins=CONSOLE_CAMPAIGN_SPINS)
+                     for version in queryset.select_related("game").order_by("pk")]
+        self.message_user(request, f"Queued {len(campaigns)} probing campaign(s): "
+                          + ", ".join(f"#{c.pk}" for c in campaigns), messages.SUCCESS)
+        return {"campaigns": [c.pk for c in campaigns], "target_spins": CONSOLE_CAMPAIGN_SPINS}
+
+
+admin.site.unregister(GameVersion)
+admin.site.register(GameVersion, GameVersionProbingAdmin)

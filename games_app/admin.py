@@ -1,19 +1,13 @@
 import json
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.utils.html import format_html
 
 from games_app.exceptions import InvalidGameDefinition
 from games_app.models import Game, GameVersion
 from games_app.services import game_load, parse_definition
-from core.policy import Act, actor_from_user
-from operator_console.admin_actions import audited, policy_permission
 from operator_console.admin_display import ConsoleDisplayMixin
-
-# A console-started campaign: free (no wallet) and big enough for a useful RTP estimate; other
-# sizes and a paying wallet go through the probe campaign add form.
-CONSOLE_CAMPAIGN_SPINS = 100_000
 
 
 class GameVersionInline(ConsoleDisplayMixin, admin.TabularInline):
@@ -72,24 +66,6 @@ class GameVersionAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
     list_select_related = ("game",)
     search_fields = ("game__slug", "content_hash")
     readonly_fields = ("game", "version", "content_hash", "rtp", "par_sheet_table", "created_at")
-    actions = ["start_probing_campaigns"]
-
-    has_start_campaigns_permission = policy_permission(Act.CAMPAIGN_MANAGE)
-
-    @admin.action(description=f"Start a probing campaign ({CONSOLE_CAMPAIGN_SPINS:,} spins) for each selected version",
-                  permissions=["start_campaigns"])
-    @audited("start_probing_campaign")
-    def start_probing_campaigns(self, request, queryset):
-        from fingerprint_app.services import campaign_create
-
-        actor = actor_from_user(request.user)
-        campaigns = [campaign_create(actor=actor, created_by=request.user, game_version=version,
-                                     target_spins=CONSOLE_CAMPAIGN_SPINS)
-                     for version in queryset.select_related("game").order_by("pk")]
-        self.message_user(request, f"Queued {len(campaigns)} probing campaign(s): "
-                          + ", ".join(f"#{c.pk}" for c in campaigns), messages.SUCCESS)
-        return {"campaigns": [c.pk for c in campaigns], "target_spins": CONSOLE_CAMPAIGN_SPINS}
-
     def save_model(self, request, obj, form, change):
         version, created = game_load(data=form.cleaned_data["definition_json"])
         obj.pk, obj.game, obj.version = version.pk, version.game, version.version

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 
 from core.models import ApiToken, Role
 from core.services import hash_token_secret, split_raw_token, token_create
+from operator_console.services import CONSOLE_ROLES, operator_login_upsert
 
 # Console logins the demo gives, by console role; each also has an API token of that role.
 DEMO_LOGINS = {"admin": "demo-admin", "operator": "demo-operator"}
@@ -58,8 +59,6 @@ def _token_valid(raw: str, *, name: str) -> bool:
 
 
 def _login_valid(login: dict, *, role: str) -> bool:
-    from operator_console.services import CONSOLE_ROLES
-
     user = get_user_model().objects.filter(username=login.get("username")).first()
     return bool(user and user.is_staff and user.is_active and user.check_password(login.get("password") or "")
                 and user.groups.filter(name=CONSOLE_ROLES[role]).exists())
@@ -68,8 +67,6 @@ def _login_valid(login: dict, *, role: str) -> bool:
 def _demo_credentials(path: Path) -> dict:
     """The demo's tokens and console logins, reused from `path` while they still work; anything
     missing, revoked or changed is made anew and the file rewritten."""
-    from operator_console.services import operator_login_upsert
-
     try:
         stored = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
