@@ -4,12 +4,11 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-wallet_services = pytest.importorskip("wallet_app.services")
+from wallet_app import services as wallet_services
+from wallet_app.models import LedgerEntry, Wallet
 
-from wallet_app.models import LedgerEntry, Wallet  # noqa: E402
-
-from games_app.casino.models import CasinoChannel  # noqa: E402
-from tests.casino.conftest import A2A, ADDRESS, assert_conserved  # noqa: E402
+from games_app.casino.models import CasinoChannel
+from tests.casino.conftest import A2A, ADDRESS, assert_conserved
 
 pytestmark = pytest.mark.django_db
 

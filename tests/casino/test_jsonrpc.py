@@ -26,7 +26,6 @@ def send(content: dict, rpc_id="1") -> dict:
 
 @pytest.mark.django_db(transaction=True)
 def test_a2a_sdk_client_plays_through_jsonrpc(live_server):
-    pytest.importorskip("a2a.client")
     import httpx
     from a2a.client import A2ACardResolver, ClientConfig, ClientFactory
     from a2a.types import DataPart, Message, Part, Role
