@@ -64,24 +64,20 @@ def rtp_and_frequency_report(spins: int) -> bool:
     from games_app.engine.par_sheet import compute_par_sheet
 
     print(f"\n== 1. RTP interval, strip composition and throughput ({spins:,} probe spins per game) ==")
-    from fingerprint_app import services
-
-    hook = services.recover_model
+    from django.conf import settings
     print(f"{'game':<16}{'spins/s':>11}{'exact RTP':>12}{'estimate':>11}{'95% CI':>22}{'in CI':>7}"
           f"{'max freq err':>14}{'σ':>8}{'spins/s with recovery hook':>28}")
     ok = True
     for slug, definition in load_demo_games().items():
         version = _load(definition)
         exact = compute_par_sheet(definition).rtp
-        services.recover_model = None  # the issue-7 pipeline alone
+        settings.FINGERPRINT_RECOVERY = False  # the issue-7 pipeline alone
         try:
             campaign, elapsed = _campaign(version, spins=spins, seed=f"bench-{slug}")
         finally:
-            services.recover_model = hook
-        with_hook = "n/a (no recover_model)"
-        if hook is not None:
-            _, hooked_elapsed = _campaign(version, spins=spins, seed=f"bench-hook-{slug}")
-            with_hook = f"{spins / hooked_elapsed:,.0f}"
+            settings.FINGERPRINT_RECOVERY = True
+        _, hooked_elapsed = _campaign(version, spins=spins, seed=f"bench-hook-{slug}")
+        with_hook = f"{spins / hooked_elapsed:,.0f}"
         stats = SufficientStats.from_json(campaign.stats)
         mean, lo, hi = rtp_interval(stats)
         inside = lo <= float(exact) <= hi
@@ -110,13 +106,13 @@ def matching_report(trials: int) -> bool:
     library, foreign = library_definitions(), foreign_definitions()
     print(f"\n== 2. Matching: library of {len(library)} profiles ({LIBRARY_SPINS:,} spins each), "
           f"samples of {SAMPLE_SPINS:,} spins, {trials} seeds per game ==")
-    from fingerprint_app import services
+    from django.conf import settings
 
-    hook, services.recover_model = services.recover_model, None  # statistics only; no early stop
+    settings.FINGERPRINT_RECOVERY = False  # statistics only; no early stop
     try:
         return _matching(library, foreign, trials)
     finally:
-        services.recover_model = hook
+        settings.FINGERPRINT_RECOVERY = True
 
 
 def _matching(library, foreign, trials: int) -> bool:
@@ -158,7 +154,7 @@ def recovery_report() -> None:
     exact recovery, recovered RTP vs true RTP, and the spins the naive mean needs for ±0.5 pp at
     95% (from the true σ), i.e. the sample-efficiency ratio."""
     print("\n== 3. Exact-model recovery (issue 11) ==")
-    from fingerprint_app.recovery.bench import recovery_table
+    from bench.recovery_report import recovery_table
 
     recovery_table()
 

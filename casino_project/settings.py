@@ -249,6 +249,9 @@ try:
         ipaddress.ip_network(_cidr, strict=False)
 except ValueError as exc:
     raise ImproperlyConfigured(f"METRICS_ALLOWED_CIDRS: {exc}") from exc
+# Exact-model recovery after each committed probe chunk (fingerprint_app.recovery_hook). Off: the
+# statistical fingerprint runs alone (tests of that pipeline switch it off).
+FINGERPRINT_RECOVERY = env_bool("FINGERPRINT_RECOVERY", True)
 
 # --- Celery ------------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL or "memory://")

@@ -11,6 +11,7 @@ Invariants:
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from core.money import MoneyField
 
@@ -122,6 +123,12 @@ class ProbeCampaign(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def set_status(self, status: str, *, reason: str = "", error: str = "") -> None:
+        """Set status, reason and error (and ``finished_at`` for a finished status); not saved."""
+        self.status, self.status_reason, self.error = status, reason, error
+        if status in FINISHED_STATUSES:
+            self.finished_at = timezone.now()
 
     class Meta:
         ordering = ["-id"]

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -32,24 +31,20 @@ from core.rng import generate_server_seed
 from fingerprint_app import metrics
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.locks import lock_campaign, lock_profile
-from fingerprint_app.models import (FINISHED_STATUSES, RUNNABLE_STATUSES, CampaignStatus, EngineKind,
+from fingerprint_app.models import (RUNNABLE_STATUSES, CampaignStatus, EngineKind,
                                     FingerprintProfile, ProbeCampaign, ProbeSample)
 from fingerprint_app.probing import (DETERMINISTIC_SPINS_PER_CHUNK, REPLAY_CHECKS, deterministic_probe,
                                      is_vectorised, probe_batch, queries_for_chunk)
+from fingerprint_app.recovery_hook import WALLET_REFUSALS, maybe_recover
 from fingerprint_app.signatures import rtp_interval, signature_from_stats
 from fingerprint_app.stats import StatsShapeMismatch, SufficientStats
 from games_app.engine.interface import EngineError, RemoteSlotEngine, SlotEngine
 from games_app.models import GameVersion
 from games_app.selectors import engine_for
-from wallet_app.exceptions import DailyLimitExceeded, InsufficientBalance, WalletFrozen
 from wallet_app.models import LedgerKind, Wallet
-from wallet_app.selectors import wallet_spend_today
+from wallet_app.selectors import wallet_payment_capacity
 from wallet_app.services import charge_for_play
 
-from fingerprint_app.recovery import recover_model
-from fingerprint_app.recovery.model import replays_exactly
-from fingerprint_app.recovery.targeted import complete_with_targeted_probes, finishable
-from fingerprint_app.recovery.types import Observation
 
 logger = logging.getLogger("fingerprint_app")
 
@@ -59,7 +54,6 @@ MAX_CHUNK = 1_048_576
 MAX_TARGET = 100_000_000
 SAMPLE_LIMIT = 50_000          # raw observations kept per campaign for the recovery
 CONVERGENCE_POINTS = 200
-WALLET_REFUSALS = (DailyLimitExceeded, InsufficientBalance, WalletFrozen)
 
 
 # -- engine --------------------------------------------------------------------------------------
@@ -224,17 +218,11 @@ def _result(campaign: ProbeCampaign, *, committed: bool) -> ChunkResult:
                        campaign.status in RUNNABLE_STATUSES)
 
 
-def _set_status(campaign: ProbeCampaign, status: str, *, reason: str = "", error: str = "") -> None:
-    campaign.status, campaign.status_reason, campaign.error = status, reason, error
-    if status in FINISHED_STATUSES:
-        campaign.finished_at = timezone.now()
-
-
 def _stop(campaign_id: int, status: str, *, reason: str, error: str = "", expected_spins: int | None = None) -> ChunkResult:
     with transaction.atomic():
         campaign = lock_campaign(campaign_id=campaign_id)
         if campaign.status in RUNNABLE_STATUSES and (expected_spins is None or campaign.spins_done == expected_spins):
-            _set_status(campaign, status, reason=reason, error=error)
+            campaign.set_status(status, reason=reason, error=error)
             campaign.save(update_fields=["status", "status_reason", "error", "finished_at", "updated_at"])
         return _result(campaign, committed=False)
 
@@ -245,16 +233,8 @@ def _wallet_refusal(campaign: ProbeCampaign, fee: Decimal) -> DomainError | None
     the engine; the charge under the wallet lock at commit is the authoritative check."""
     if campaign.wallet_id is None or fee == 0:
         return None
-    wallet = Wallet.objects.filter(pk=campaign.wallet_id).first()
-    if wallet is None:
-        return None  # the charge raises WalletNotFound at commit
-    if wallet.frozen:
-        return WalletFrozen(details={"wallet_id": wallet.pk})
-    if wallet.daily_limit is not None and wallet_spend_today(wallet=wallet) + fee > wallet.daily_limit:
-        return DailyLimitExceeded(details={"requested": str(fee)})
-    if wallet.balance < fee:
-        return InsufficientBalance(details={"requested": str(fee)})
-    return None
+    capacity = wallet_payment_capacity(wallet_id=campaign.wallet_id)
+    return None if capacity is None else capacity.refusal(amount=fee)  # a missing wallet fails the charge
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -319,7 +299,7 @@ def campaign_run_chunk(*, campaign_id: int) -> ChunkResult:
     metrics.CHUNK_SECONDS.observe(time.perf_counter() - started)
     if result.committed:
         metrics.PROBE_SPINS.labels(engine_kind=campaign.engine_kind).inc(count)
-        _maybe_recover(campaign_id)
+        maybe_recover(campaign_id=campaign_id, engine=engine)
         campaign.refresh_from_db(fields=["status", "spins_done"])
         return _result(campaign, committed=True)
     return result
@@ -337,7 +317,7 @@ def _commit_chunk(campaign_id: int, *, start: int, count: int, queries: int, fee
             merged = SufficientStats.from_json(campaign.stats).merge(chunk)
             profile_stats = SufficientStats.from_json(campaign.base_stats).merge(merged)
         except StatsShapeMismatch as exc:
-            _set_status(campaign, CampaignStatus.FAILED, reason="WINDOW_SHAPE_CHANGED", error=str(exc))
+            campaign.set_status(CampaignStatus.FAILED, reason="WINDOW_SHAPE_CHANGED", error=str(exc))
             campaign.save(update_fields=["status", "status_reason", "error", "finished_at", "updated_at"])
             return _result(campaign, committed=False)
         if campaign.wallet_id is not None and fee > 0:
@@ -346,7 +326,7 @@ def _commit_chunk(campaign_id: int, *, start: int, count: int, queries: int, fee
                                 fee_kind=LedgerKind.QUERY_FEE,
                                 reference=f"probe_campaign:{campaign.pk}:{start}", request_id=campaign.request_id)
             except WALLET_REFUSALS as exc:
-                _set_status(campaign, CampaignStatus.PAUSED, reason=exc.code, error=exc.message)
+                campaign.set_status(CampaignStatus.PAUSED, reason=exc.code, error=exc.message)
                 campaign.save(update_fields=["status", "status_reason", "error", "updated_at"])
                 metrics.PROBE_CHUNKS.labels(outcome="paused").inc()
                 return _result(campaign, committed=False)
@@ -369,7 +349,7 @@ def _commit_chunk(campaign_id: int, *, start: int, count: int, queries: int, fee
             campaign.sample_spins += keep
         if _chunk_spins(campaign, vectorised=vectorised) == 0:
             reached = campaign.spins_done >= campaign.target_spins
-            _set_status(campaign, CampaignStatus.COMPLETED,
+            campaign.set_status(CampaignStatus.COMPLETED,
                         reason="target_reached" if reached else "query_budget_exhausted")
         campaign.save()
         profile = lock_profile(profile_id=campaign.profile_id)
@@ -401,170 +381,3 @@ def campaign_run(*, campaign_id: int, max_chunks: int | None = None, sleep_secon
         if sleep_seconds:
             time.sleep(sleep_seconds)
     return result
-
-
-# -- recovery hook (issue 11) -------------------------------------------------------------------
-def campaign_observations(*, campaign_id: int) -> list:
-    """The campaign's stored raw sample as ``Observation(window, multiplier)``: windows are
-    row-major lists of symbol names, multipliers exact Fractions."""
-    observations = []
-    for sample in ProbeSample.objects.filter(campaign_id=campaign_id).order_by("start_index"):
-        windows = np.load(io.BytesIO(bytes(sample.windows)), allow_pickle=False)
-        numerators = np.load(io.BytesIO(bytes(sample.numerators)), allow_pickle=False)
-        denominator = int(sample.denominator)
-        names = np.array(sample.alphabet, dtype=object)
-        for window, numerator in zip(names[windows].tolist(), numerators.tolist()):
-            multiplier = Fraction(numerator, denominator)
-            observations.append(Observation(window=window, multiplier=multiplier))
-    return observations
-
-
-EXACT_PREFIXES = (1_000, 2_000, 5_000, 10_000, 20_000)
-TARGETED_MAX_SPINS = 400
-
-
-def _smallest_exact_prefix(observations: list, *, rtp: Fraction, equations: list) -> int:
-    """The fewest uniform probe spins (on a 1k/2k/5k/10k/20k ladder) from which the model is
-    already exact with the same RTP, given the targeted ``equations`` the recovery used.
-
-    Chunks are far larger than what recovery needs, so `spins_done` would overstate it; this runs
-    only once a model is exact, and small prefixes are cheap to recover."""
-    for size in EXACT_PREFIXES:
-        if size >= len(observations):
-            break
-        prefix = recover_model(observations=observations[:size], targeted=equations)
-        if str(prefix.status) == "exact" and prefix.rtp == rtp:
-            return size
-    return len(observations)
-
-
-@exact_money
-def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
-    """How many targeted probes the campaign may run now — at most TARGETED_MAX_SPINS, within the
-    query budget and what the wallet can pay (balance, daily limit) — and why none, if none."""
-    allowance = TARGETED_MAX_SPINS
-    if campaign.query_budget is not None:
-        allowance = min(allowance, campaign.query_budget - campaign.queries_used)
-    if allowance <= 0:
-        return 0, "targeted probes not run: the query budget is used up"
-    cost = campaign.cost_per_query
-    wallet = Wallet.objects.filter(pk=campaign.wallet_id).first() if campaign.wallet_id and cost > 0 else None
-    if wallet is not None:
-        if wallet.frozen:
-            return 0, "targeted probes not run: the wallet is frozen"
-        headroom = wallet.balance
-        if wallet.daily_limit is not None:
-            headroom = min(headroom, wallet.daily_limit - wallet_spend_today(wallet=wallet))
-        allowance = min(allowance, max(0, int(headroom // cost)))
-        if allowance == 0:
-            return 0, "targeted probes not run: the wallet cannot pay for one more query (balance or daily limit)"
-    return allowance, ""
-
-
-def _recover(campaign: ProbeCampaign, observations: list, *, recorded: dict | None):
-    """Passive recovery, completed by targeted probes when only unknown pays or paylines no spin
-    told apart stand in the way and the campaign can pay for them. A model already recorded as exact that still reproduces the
-    grown sample is kept without new probes (``result is None``).
-    Returns ``(result, passive_result, targeted_outcome | None)``."""
-    passive = recover_model(observations=observations)
-    if not finishable(passive):
-        return passive, passive, None
-    if recorded is not None and replays_exactly(definition=recorded, observations=observations):
-        return None, passive, None
-    allowance, why_not = _targeted_allowance(campaign)
-    if not allowance:
-        passive.notes = [*passive.notes, why_not]
-        return passive, passive, None
-    try:
-        outcome = complete_with_targeted_probes(observations=observations, engine=engine_for_campaign(campaign),
-                                                result=passive, max_spins=allowance)
-    except (EngineError, ValueError) as exc:
-        passive.notes = [*passive.notes, f"targeted probes failed: {exc}"]
-        return passive, passive, None
-    return outcome.result, passive, outcome
-
-
-def _recovery_fields(result) -> dict:
-    status = str(result.status)
-    return {"recovery_status": status, "exact": status == "exact", "recovered_definition": result.definition,
-            "exact_par": result.par, "recovery_notes": [str(n) for n in (result.notes or [])]}
-
-
-def _maybe_recover(campaign_id: int) -> None:
-    """Try the exact-model recovery on the raw sample when it grew; record the result on the
-    profile, and stop the campaign early (``completed_exact``) once the model is exact (unless
-    the campaign was created with ``stop_when_exact=False``). Targeted probes (scripted draws,
-    see ``fingerprint_app.recovery.targeted``) are queries: counted in ``queries_used`` and
-    ``targeted_spins`` and charged like any other probe, in the same transaction.
-    A crash in the recovery is logged and recorded in ``recovery_notes``, never fatal."""
-    if recover_model is None:  # switched off (the issue-7 pipeline tests measure without it)
-        return
-    campaign = ProbeCampaign.objects.select_related("game_version", "profile").get(pk=campaign_id)
-    if campaign.sample_spins <= campaign.recovery_sample_spins:
-        return
-    sample_size = campaign.sample_spins
-    profile = campaign.profile
-    needed = None
-    targeted = None
-    passive_fields = None
-    try:
-        observations = campaign_observations(campaign_id=campaign_id)
-        result, passive, targeted = _recover(campaign, observations,
-                                             recorded=profile.recovered_definition if profile.exact else None)
-        passive_fields = _recovery_fields(passive)
-        fields = {"recovery_notes": [*profile.recovery_notes, f"{sample_size:,} uniform spins: the recorded exact "
-                                     "model still reproduces every payout; no new targeted probes"]} \
-            if result is None else _recovery_fields(result)
-        if fields.get("exact"):
-            needed = _smallest_exact_prefix(observations, rtp=result.rtp,
-                                            equations=targeted.equations if targeted else [])
-    except Exception as exc:  # noqa: BLE001 - the statistical fingerprint must survive a recovery bug
-        logger.exception("exact-model recovery failed for campaign %s", campaign_id)
-        fields = {"recovery_status": "error", "exact": False, "recovered_definition": None, "exact_par": None,
-                  "recovery_notes": [f"recovery raised {type(exc).__name__}: {exc}"]}
-    spins = targeted.spins if targeted else 0
-    with transaction.atomic():
-        campaign = lock_campaign(campaign_id=campaign_id)
-        campaign.recovery_sample_spins = sample_size
-        if spins:
-            fields = _pay_targeted(campaign, spins=spins, fields=fields, passive_fields=passive_fields)
-        # completed_exact means "stopped early because the model is exact"; whether a profile is
-        # exact is the profile's `exact` flag.
-        if fields.get("exact") and campaign.stop_when_exact and campaign.status in RUNNABLE_STATUSES:
-            _set_status(campaign, CampaignStatus.COMPLETED_EXACT, reason="exact_model_recovered")
-        campaign.save()
-        profile = lock_profile(profile_id=campaign.profile_id)
-        for name, value in fields.items():
-            setattr(profile, name, value)
-        if fields.get("exact") and profile.spins_until_exact is None:
-            profile.spins_until_exact = needed + spins
-            profile.targeted_spins_until_exact = spins
-        profile.save()
-
-
-@exact_money
-def _pay_targeted(campaign: ProbeCampaign, *, spins: int, fields: dict, passive_fields: dict) -> dict:
-    """Count and charge the targeted probes (campaign row locked). If the budget or the wallet
-    no longer allows them (a race with the look before probing), the campaign pauses and the
-    result they produced is not recorded."""
-    over_budget = campaign.query_budget is not None and campaign.queries_used + spins > campaign.query_budget
-    fee = campaign.cost_per_query * spins
-    refusal = None
-    if not over_budget and campaign.wallet_id is not None and fee > 0:
-        try:
-            charge_for_play(wallet_id=campaign.wallet_id, stake=Decimal(0), fee=fee, fee_kind=LedgerKind.QUERY_FEE,
-                            reference=f"probe_campaign:{campaign.pk}:targeted:{campaign.recovery_sample_spins}",
-                            request_id=campaign.request_id)
-        except WALLET_REFUSALS as exc:
-            refusal = exc
-    if over_budget or refusal is not None:
-        if campaign.status in RUNNABLE_STATUSES:
-            _set_status(campaign, CampaignStatus.PAUSED,
-                        reason=refusal.code if refusal else "query_budget_exhausted",
-                        error=refusal.message if refusal else "")
-        return dict(passive_fields, recovery_notes=[*passive_fields["recovery_notes"],
-                                                    f"{spins} targeted probes could not be paid: not recorded"])
-    campaign.queries_used += spins
-    campaign.targeted_spins += spins
-    campaign.fees_charged += fee
-    return fields

@@ -10,8 +10,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core import policy
+from core.exceptions import DomainError
 from core.money import MoneyField, exact_money, format_amount
-from wallet_app.exceptions import WalletNotFound
+from wallet_app.exceptions import DailyLimitExceeded, InsufficientBalance, WalletFrozen, WalletNotFound
 from wallet_app.models import SPEND_KINDS, LedgerAudit, LedgerEntry, Wallet
 
 ZERO = Decimal(0)
@@ -62,6 +63,47 @@ def wallet_daily_state(*, wallet: Wallet, now: datetime | None = None) -> DailyL
     _, resets_at = spend_day_bounds(now=now)
     remaining = None if wallet.daily_limit is None else max(wallet.daily_limit - spent, ZERO)
     return DailyLimitState(spent_today=spent, remaining_today=remaining, limit_resets_at=resets_at)
+
+
+@dataclass(frozen=True)
+class PaymentCapacity:
+    """What a wallet could pay right now, read without a lock: a look before work that costs
+    money (so a wallet that cannot pay does not make anyone work). The charge under the wallet
+    lock stays the authoritative check."""
+
+    wallet_id: int
+    frozen: bool
+    balance: Decimal
+    remaining_today: Decimal | None   # None: no daily limit
+
+    def refusal(self, *, amount: Decimal) -> DomainError | None:
+        """The error the charge of ``amount`` would raise (frozen, then daily limit, then
+        balance, as ``charge_for_play`` checks them), or None when it would pass."""
+        if self.frozen:
+            return WalletFrozen(details={"wallet_id": self.wallet_id})
+        if self.remaining_today is not None and amount > self.remaining_today:
+            return DailyLimitExceeded(details={"requested": str(amount)})
+        if self.balance < amount:
+            return InsufficientBalance(details={"requested": str(amount)})
+        return None
+
+    @exact_money
+    def units_payable(self, *, unit_cost: Decimal) -> int:
+        """How many charges of ``unit_cost`` (> 0) fit in the balance and the daily limit."""
+        if self.frozen:
+            return 0
+        headroom = self.balance if self.remaining_today is None else min(self.balance, self.remaining_today)
+        return max(0, int(headroom // unit_cost))
+
+
+def wallet_payment_capacity(*, wallet_id: int, now: datetime | None = None) -> PaymentCapacity | None:
+    """The wallet's :class:`PaymentCapacity` from one read of its row; None if it does not exist."""
+    wallet = Wallet.objects.filter(pk=wallet_id).first()
+    if wallet is None:
+        return None
+    state = wallet_daily_state(wallet=wallet, now=now)
+    return PaymentCapacity(wallet_id=wallet.pk, frozen=wallet.frozen, balance=wallet.balance,
+                           remaining_today=state.remaining_today)
 
 
 def wallet_get_for(*, wallet_id: int, actor: policy.Actor) -> Wallet:

@@ -21,9 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def royale(live_server, settings, make_token, monkeypatch):
     """run(*args, token="operator"|"agent") -> click Result, against a live server with fruit-low."""
-    from fingerprint_app import services
-
-    monkeypatch.setattr(services, "recover_model", None)  # the recovery has its own tests; keep this quick
+    settings.FINGERPRINT_RECOVERY = False  # the recovery has its own tests; keep this quick
     settings.RATELIMIT_ENABLE = False
     version, _ = game_load(data=load_demo_games()["fruit-low"].to_dict())
     operator, operator_raw = make_token("operator", name="cli-operator")

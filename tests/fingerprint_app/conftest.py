@@ -27,9 +27,13 @@ def fruit_version(load_definition, demo_definitions):
 
 
 @pytest.fixture
-def without_recovery(monkeypatch):
-    """Issue-7 tests measure the statistical pipeline: switch the issue-11 hook off (it is tested
+def without_recovery(settings):
+    """Issue-7 tests measure the statistical pipeline: switch the recovery hook off (it is tested
     with fakes in test_services.py and end to end in test_recovery_hook_with_the_real_module)."""
-    from fingerprint_app import services
+    settings.FINGERPRINT_RECOVERY = False
 
-    monkeypatch.setattr(services, "recover_model", None)
+
+@pytest.fixture
+def with_recovery(without_recovery, settings):
+    """The real hook, in a module whose tests switch it off by default (runs after that switch)."""
+    settings.FINGERPRINT_RECOVERY = True

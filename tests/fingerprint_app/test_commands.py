@@ -55,11 +55,8 @@ def test_run_campaign_command_and_errors(fruit_version):
         call_command("match_fingerprint", "999999", stdout=StringIO())
 
 
-def test_probe_reports_the_exact_model_and_its_targeted_spins(load_definition, demo_definitions, monkeypatch, tmp_path):
-    from fingerprint_app import services
-    from fingerprint_app.recovery import recover_model
-
-    monkeypatch.setattr(services, "recover_model", recover_model)  # this test wants the real hook
+def test_probe_reports_the_exact_model_and_its_targeted_spins(load_definition, demo_definitions, with_recovery,
+                                                              tmp_path):
     load_definition(demo_definitions["classic-medium"])
     out = StringIO()
     call_command("probe", "--game", "classic-medium", "--spins", "40000", "--chunk-size", "20000", "--seed", "cm",

@@ -13,7 +13,7 @@ from games_app.engine.par_sheet import compute_par_sheet
 from fingerprint_app.recovery import Observation, RecoveryResult, recover_from_set, recover_model
 from fingerprint_app.recovery.data import observation_set_from_arrays
 from fingerprint_app.recovery.strips import assemble_reel
-from fingerprint_app.recovery.testing import IndependentReelsEngine, make_variant, sample_observations, sample_set
+from tests.fingerprint_app.recovery_kit import IndependentReelsEngine, make_variant, sample_observations, sample_set
 
 
 def _columns(strip: list[int], rows: int, n: int, seed: int) -> np.ndarray:

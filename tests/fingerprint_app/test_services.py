@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from fingerprint_app import services
+from fingerprint_app import recovery_hook, services
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign, ProbeSample
 from fingerprint_app.probing import DETERMINISTIC_SPINS_PER_CHUNK, REPLAY_CHECKS
@@ -163,7 +163,7 @@ def test_campaign_create_validates_its_arguments(fruit_version):
     assert not ProbeCampaign.objects.exists() and not FingerprintProfile.objects.exists()
 
 
-def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch):
+def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch, with_recovery):
     calls = []
 
     def recover_model(*, observations, targeted=()):
@@ -176,7 +176,7 @@ def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch)
                                par={"rtp": "0.95"} if status == "exact" else None, notes=[f"call {len(calls)}"],
                                rtp=Fraction(19, 20) if status == "exact" else None, details={"blockers": ["other"]})
 
-    monkeypatch.setattr(services, "recover_model", recover_model)
+    monkeypatch.setattr(recovery_hook, "recover_model", recover_model)
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=10_000, seed="x",
                                              chunk_size=1_000, enqueue=False))
     # after the exact result on 2,000 spins, the 1,000-spin prefix is tried (and is not exact)
@@ -188,11 +188,11 @@ def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch)
     assert profile.recovered_definition == {"slug": "recovered"} and profile.recovery_notes == ["call 2"]
 
 
-def test_recovery_hook_failure_is_recorded_not_fatal(fruit_version, monkeypatch):
+def test_recovery_hook_failure_is_recorded_not_fatal(fruit_version, monkeypatch, with_recovery):
     def recover_model(*, observations, targeted=()):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(services, "recover_model", recover_model)
+    monkeypatch.setattr(recovery_hook, "recover_model", recover_model)
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=2_000, seed="y",
                                              chunk_size=1_000, enqueue=False))
     assert campaign.status == CampaignStatus.COMPLETED and campaign.spins_done == 2_000
@@ -205,7 +205,7 @@ def test_sample_is_capped_and_decodes_to_observations(fruit_version, monkeypatch
                                              chunk_size=1_000, enqueue=False))
     assert campaign.sample_spins == 1_500
     assert list(ProbeSample.objects.filter(campaign=campaign).values_list("count", flat=True)) == [1_000, 500]
-    observations = services.campaign_observations(campaign_id=campaign.pk)
+    observations = recovery_hook.campaign_observations(campaign_id=campaign.pk)
     assert len(observations) == 1_500
     first = observations[0]
     window = first.window if hasattr(first, "window") else first[0]
@@ -217,24 +217,20 @@ def test_sample_is_capped_and_decodes_to_observations(fruit_version, monkeypatch
     assert stats.spins == 1_000 and stats.cell_counts.keys() == chunk_one.cell_counts.keys()
 
 
-def test_recovery_hook_with_the_real_module(fruit_version, monkeypatch):
-    """If issue 11's recover_model has landed, a campaign on fruit-low ends early and exact."""
-    import importlib
+def test_recovery_hook_with_the_real_module(fruit_version, with_recovery):
+    """A campaign on fruit-low ends early and exact, and the prefix it reports is enough."""
+    from fingerprint_app.recovery import recover_model
 
-    real = getattr(importlib.import_module("fingerprint_app.recovery"), "recover_model", None)
-    if real is None:
-        pytest.skip("fingerprint_app.recovery.recover_model is not there yet")
-    monkeypatch.setattr(services, "recover_model", real)  # this test wants the real hook
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=200_000, seed="real",
                                              chunk_size=10_000, enqueue=False))
     assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done < 200_000
     needed = campaign.profile.spins_until_exact
     assert campaign.profile.exact and needed <= campaign.spins_done
-    assert needed in (*services.EXACT_PREFIXES, campaign.sample_spins)
+    assert needed in (*recovery_hook.EXACT_PREFIXES, campaign.sample_spins)
     assert campaign.profile.recovered_definition is not None
     # the prefix it reports is itself enough for an exact model
-    observations = services.campaign_observations(campaign_id=campaign.pk)[:needed]
-    assert real(observations=observations).status == "exact"
+    observations = recovery_hook.campaign_observations(campaign_id=campaign.pk)[:needed]
+    assert recover_model(observations=observations).status == "exact"
 
 
 @pytest.fixture
@@ -242,20 +238,17 @@ def classic_version(load_definition, demo_definitions):
     return load_definition(demo_definitions["classic-medium"])
 
 
-def test_targeted_probes_finish_the_model_and_are_charged_as_queries(classic_version, make_wallet, monkeypatch):
+def test_targeted_probes_finish_the_model_and_are_charged_as_queries(classic_version, make_wallet, with_recovery):
     """classic-medium's 7 scatters (about 1 in 350,000 spins) never show in a 20,000-spin sample;
     the hook steers the local engine's draws for them, counts and charges those spins."""
-    from fingerprint_app.recovery import recover_model
-
-    monkeypatch.setattr(services, "recover_model", recover_model)
     wallet = make_wallet(balance="100", cost_per_query=Decimal("0.0001"))
     campaign = _run(services.campaign_create(game_version=classic_version, target_spins=100_000, wallet=wallet,
                                              seed="t", chunk_size=20_000, enqueue=False))
     assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done == 20_000
     profile = campaign.profile
-    assert profile.exact and 0 < campaign.targeted_spins <= services.TARGETED_MAX_SPINS
+    assert profile.exact and 0 < campaign.targeted_spins <= recovery_hook.TARGETED_MAX_SPINS
     assert profile.targeted_spins_until_exact == campaign.targeted_spins
-    assert profile.spins_until_exact - campaign.targeted_spins in services.EXACT_PREFIXES
+    assert profile.spins_until_exact - campaign.targeted_spins in recovery_hook.EXACT_PREFIXES
     from games_app.engine.definition import GameDefinition
     from games_app.engine.par_sheet import compute_par_sheet
 
@@ -269,10 +262,7 @@ def test_targeted_probes_finish_the_model_and_are_charged_as_queries(classic_ver
     assert wallet.balance == Decimal(100) - campaign.fees_charged
 
 
-def test_targeted_probes_respect_the_query_budget(classic_version, monkeypatch):
-    from fingerprint_app.recovery import recover_model
-
-    monkeypatch.setattr(services, "recover_model", recover_model)
+def test_targeted_probes_respect_the_query_budget(classic_version, with_recovery):
     budget = 20_000 + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS + 5
     campaign = _run(services.campaign_create(game_version=classic_version, target_spins=20_000, query_budget=budget,
                                              seed="t", chunk_size=20_000, enqueue=False))
@@ -280,10 +270,7 @@ def test_targeted_probes_respect_the_query_budget(classic_version, monkeypatch):
     assert campaign.profile.recovery_status == "partial" and not campaign.profile.exact
 
 
-def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(classic_version, make_wallet, monkeypatch):
-    from fingerprint_app.recovery import recover_model
-
-    monkeypatch.setattr(services, "recover_model", recover_model)
+def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(classic_version, make_wallet, with_recovery):
     wallet = make_wallet(balance="100", cost_per_query=Decimal("0.0001"))
     campaign = _run(services.campaign_create(game_version=classic_version, target_spins=30_000, wallet=wallet,
                                              seed="keep", chunk_size=10_000, stop_when_exact=False, enqueue=False))
@@ -294,12 +281,9 @@ def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(classic
     assert sum("no new targeted probes" in note for note in campaign.profile.recovery_notes) >= 1
 
 
-def test_targeted_probes_fit_in_what_the_wallet_can_still_pay(classic_version, make_wallet, monkeypatch):
+def test_targeted_probes_fit_in_what_the_wallet_can_still_pay(classic_version, make_wallet, with_recovery):
     """The allowance is what the balance covers (not all-or-nothing at the 400 cap); an allowance
     too small to finish (10 queries) is not spent at all, and the balance never goes negative."""
-    from fingerprint_app.recovery import recover_model
-
-    monkeypatch.setattr(services, "recover_model", recover_model)
     chunk_queries = 20_000 + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS
     wallet = make_wallet(balance=str(Decimal("0.01") * (chunk_queries + 10)), cost_per_query=Decimal("0.01"))
     campaign = _run(services.campaign_create(game_version=classic_version, target_spins=20_000, wallet=wallet,

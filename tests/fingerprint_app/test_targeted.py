@@ -11,7 +11,7 @@ from games_app.engine.interface import LocalSlotEngine, RemoteSlotEngine
 from games_app.engine.par_sheet import compute_par_sheet
 from fingerprint_app.recovery import recover_model
 from fingerprint_app.recovery.targeted import ScriptedDraws, complete_with_targeted_probes
-from fingerprint_app.recovery.testing import sample_observations
+from tests.fingerprint_app.recovery_kit import sample_observations
 
 UNIFORM_SPINS = 5_000
 
@@ -206,7 +206,7 @@ def test_pays_seen_only_alongside_other_unknowns_are_reported_unpinned_then_pinn
 def test_paylines_no_uniform_spin_told_apart_are_settled_by_a_targeted_spin():
     """v48 (20 lines, scatter) at 2,000 uniform spins: some chosen payline has a sibling that paid the
     same on every observed window. A spin where the two pay differently decides it."""
-    from fingerprint_app.recovery.testing import variant_games
+    from tests.fingerprint_app.recovery_kit import variant_games
 
     game = next(g for g in variant_games() if g.slug == "v48-20l-scatter")
     observations = sample_observations(game, 2_000, 1)

@@ -8,7 +8,7 @@ from games_app.engine.interface import LocalSlotEngine, RemoteSlotEngine, Script
 from games_app.engine.par_sheet import compute_par_sheet
 from fingerprint_app.recovery import recover_model
 from fingerprint_app.recovery.targeted import complete_with_targeted_probes
-from fingerprint_app.recovery.testing import sample_observations
+from tests.fingerprint_app.recovery_kit import sample_observations
 
 
 @pytest.fixture(autouse=True)

@@ -32,8 +32,8 @@ def _page(client, url: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def campaign(world, monkeypatch):
-    monkeypatch.setattr(fingerprint_services, "recover_model", None)
+def campaign(world, settings):
+    settings.FINGERPRINT_RECOVERY = False
     version = GameVersion.objects.get(game__slug="test-fruit")
     campaign = fingerprint_services.campaign_create(game_version=version, target_spins=3000, chunk_size=1000,
                                                     seed="render", enqueue=False)

@@ -10,7 +10,7 @@ from games_app.engine.definition import GameDefinition
 from games_app.engine.evaluator import SpinOutcome, evaluate_window
 from games_app.engine.simulator import VectorEvaluator, random_stops
 
-from .data import ObservationSet, observation_set_from_arrays
+from fingerprint_app.recovery.data import ObservationSet, observation_set_from_arrays
 
 __all__ = ["IndependentReelsEngine", "STANDARD_LINES", "make_variant", "sample_set", "variant_games"]
 
@@ -110,3 +110,68 @@ def variant_games() -> list[GameDefinition]:
         make_variant(slug="v64-12l-plain", stops=64, lines=12, wild=False, scatter=False, seed=4),
         make_variant(slug="v40-20l-wild-scatter", stops=40, lines=20, wild=True, scatter=True, seed=5),
     ]
+
+
+# -- random games for the property test and bench/recovery_sweep.py (issue 19) -------------------
+LINE_LIBRARY = STANDARD_LINES + [
+    [0, 2, 0, 2, 0], [2, 0, 2, 0, 2], [1, 0, 2, 0, 1], [1, 2, 0, 2, 1], [0, 2, 1, 2, 0],
+]
+PLAIN_SYMBOLS = ("A", "K", "Q", "J", "T", "N", "P")
+MAX_RUN = 3          # stacked runs of up to three equal symbols, as real stacked reels have
+
+
+def _strip(rng: np.random.Generator, *, length: int, plain: list[str], wild_runs: int,
+           scatter_runs: int) -> list[str]:
+    """One reel: runs of 1..MAX_RUN equal symbols (stacked), with wild and scatter runs placed next
+    to each other sometimes (``W W S S``), cut to ``length`` stops."""
+    weights = rng.uniform(0.5, 2.0, size=len(plain))
+    weights /= weights.sum()
+    runs: list[list[str]] = []
+    total = 0
+    while total < length:
+        run = [str(rng.choice(plain, p=weights))] * int(rng.integers(1, MAX_RUN + 1))
+        runs.append(run)
+        total += len(run)
+    specials = [["W"] * int(rng.integers(1, MAX_RUN)) for _ in range(wild_runs)] + \
+               [["S"] * int(rng.integers(1, 3)) for _ in range(scatter_runs)]
+    for special in specials:
+        at = int(rng.integers(0, len(runs) + 1))
+        if rng.random() < 0.5 and special[0] == "S" and any(r[0] == "W" for r in runs):
+            at = next(i for i, r in enumerate(runs) if r[0] == "W") + 1   # W W S S
+        runs.insert(at, special)
+    strip = [s for run in runs for s in run]
+    while len(strip) > length:  # cut plain stops from the end, so every special run survives
+        strip.pop(max(i for i, s in enumerate(strip) if s not in ("W", "S")))
+    return strip
+
+
+def random_game(seed: int) -> GameDefinition:
+    """A random 5x3 game: strips of 16..64 stops with stacked runs, 0..2 wild runs per reel (or no
+    wild), a scatter or not, 5..25 paylines from ``LINE_LIBRARY`` and random 3/4/5-of-a-kind pays."""
+    rng = np.random.default_rng(seed)
+    plain = list(PLAIN_SYMBOLS[: int(rng.integers(4, len(PLAIN_SYMBOLS) + 1))])
+    wild = bool(rng.random() < 0.6)
+    scatter = bool(rng.random() < 0.5)
+    reels = []
+    for reel in range(5):
+        wild_runs = int(rng.integers(0 if reel else 1, 3)) if wild else 0
+        reels.append(_strip(rng, length=int(rng.integers(16, 65)), plain=plain, wild_runs=wild_runs,
+                            scatter_runs=int(rng.integers(1, 3)) if scatter else 0))
+    paytable = {}
+    for symbol in plain:
+        base = int(rng.integers(1, 11))
+        paytable[symbol] = {"3": base, "4": base * int(rng.integers(2, 5)), "5": base * int(rng.integers(5, 21))}
+    n_lines = int(rng.integers(5, len(LINE_LIBRARY) + 1))
+    chosen = sorted(rng.choice(len(LINE_LIBRARY), size=n_lines, replace=False).tolist())
+    data = {"slug": f"random-{seed}", "name": f"random {seed}", "reels": reels, "rows": 3,
+            "paylines": [LINE_LIBRARY[i] for i in chosen], "paytable": paytable, "min_bet": "0.1", "max_bet": "10"}
+    if wild:
+        data["wild"] = "W"
+        if rng.random() < 0.7:
+            data["paytable"]["W"] = {"3": int(rng.integers(10, 31)), "4": int(rng.integers(40, 101)),
+                                     "5": int(rng.integers(150, 501))}
+    if scatter:
+        data["scatter"] = "S"
+        data["scatter_pays"] = {"3": int(rng.integers(1, 6)), "4": int(rng.integers(10, 21)),
+                                "5": int(rng.integers(50, 101))}
+    return GameDefinition.from_dict(data)

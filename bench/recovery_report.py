@@ -1,4 +1,4 @@
-"""The recovery table printed by ``bench/fingerprint.py`` (``recovery_report``)."""
+"""The recovery table printed by ``bench/fingerprint.py`` section 3 (imported there after ``django.setup()``)."""
 from __future__ import annotations
 
 import math
@@ -6,14 +6,13 @@ import time
 from fractions import Fraction
 
 from core.rng import FairRNG
+from fingerprint_app.recovery import recover_model
+from fingerprint_app.recovery.targeted import complete_with_targeted_probes
 from games_app.engine import load_demo_games
 from games_app.engine.a2a_slots import A2A_SLOTS_RTP, A2ASlotsEngine
 from games_app.engine.interface import LocalSlotEngine
 from games_app.engine.par_sheet import compute_par_sheet
-
-from . import recover_model
-from .targeted import complete_with_targeted_probes
-from .testing import IndependentReelsEngine, sample_observations, variant_games
+from tests.fingerprint_app.recovery_kit import IndependentReelsEngine, sample_observations, variant_games
 
 LADDER = (1_000, 2_000, 5_000, 10_000, 20_000)
 Z = 1.96
