@@ -13,9 +13,9 @@ from fractions import Fraction
 import numpy as np
 
 from .data import ObservationSet, observation_set, observation_set_from_arrays
-from .lines import (LabelSpace, LineFit, _strong_threshold, candidate_lines, detect_scatter, detect_wild, fit_lines,
-                    line_labels)
+from .lines import LabelSpace, LineFit, candidate_lines, line_labels
 from .pays import derive_pays, scatter_distribution
+from .search import Structure, search_structure
 from .strips import ReelModel, assemble_reel, independence_pvalue, weight_model
 from .types import Observation, RecoveryResult
 
@@ -24,7 +24,6 @@ __all__ = ["Observation", "RecoveryResult", "recover_model", "recover_from_set",
 
 MIN_OBSERVATIONS = 50
 INDEPENDENCE_ALPHA = 1e-3
-TIME_BUDGET = 5.0  # seconds for the (rare) exhaustive wild search
 
 
 def recover_model(*, observations: Sequence[Observation] | Sequence[tuple[list[list[str]], Fraction]],
@@ -104,7 +103,7 @@ def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, struct
         notes.append("no paying spin observed yet")
         status = "non_strip" if kind == "non_strip" else "insufficient"
         return _finish(status, None, None, None, notes, details, started)
-    fit, tried = _search(obs, structure)
+    fit, tried = _search(obs, structure, n_random)
     details["hypotheses_tried"] = tried
     space = LabelSpace(n_symbols, obs.reels)
     if fit.unidentified or fit.unidentified_scatter:
@@ -255,54 +254,17 @@ def _finish(status, definition, par, rtp, notes, details, started) -> RecoveryRe
     return RecoveryResult(status=status, definition=definition, par=par, rtp=rtp, notes=notes, details=details)
 
 
-def _search(obs: ObservationSet, structure: dict | None = None) -> tuple[LineFit, list[dict]]:
-    """Try (wild, scatter) hypotheses, most plausible first; the first exact fit wins. A known
-    ``structure`` is tried first with its paylines fixed."""
-    started = time.perf_counter()
-    scatters = detect_scatter(obs.sym, obs.y)
-    order = [s for s, strong, _ in scatters if strong] + [-1] + [s for s, strong, _ in scatters if not strong]
-    hit = float((obs.y > 0).mean())
-    support = _strong_threshold(hit, 27 * len(obs.alphabet))
-    tried: list[dict] = []
-    best: LineFit | None = None
-    seen: set[tuple[int, int]] = set()
-
-    def attempt(wild: int, scatter: int) -> LineFit | None:
-        nonlocal best
-        if (wild, scatter) in seen or (wild >= 0 and wild == scatter):
-            return None
-        seen.add((wild, scatter))
-        fit = fit_lines(sym=obs.sym, y=obs.y, den=obs.den, wild=wild, scatter=scatter)
-        tried.append({"wild": obs.alphabet[wild] if wild >= 0 else None,
-                      "scatter": obs.alphabet[scatter] if scatter >= 0 else None,
-                      "lines": fit.n_lines, "exact": fit.exact, "unexplained": int(fit.unexplained.size)})
-        if best is None or (fit.exact, -fit.unexplained.size) > (best.exact, -best.unexplained.size):
-            best = fit
-        return fit if fit.exact else None
-
+def _search(obs: ObservationSet, structure: dict | None, n_random: int) -> tuple[LineFit, list[dict]]:
+    given = None
     if structure:
         index = {name: i for i, name in enumerate(obs.alphabet)}
-        wild, scatter = index.get(structure.get("wild"), -1), index.get(structure.get("scatter"), -1)
-        fit = fit_lines(sym=obs.sym, y=obs.y, den=obs.den, wild=wild, scatter=scatter,
-                        lines=[tuple(line) for line in structure.get("paylines", [])])
-        tried.append({"wild": structure.get("wild"), "scatter": structure.get("scatter"), "lines": fit.n_lines,
-                      "exact": fit.exact, "unexplained": int(fit.unexplained.size), "given": True})
-        best = fit
-        if fit.exact:
-            return fit, tried
-    for scatter in order[:3]:
-        wilds = detect_wild(obs.sym, obs.y, scatter, support)
-        for wild in wilds[:2] + [-1]:
-            if attempt(wild, scatter):
-                return best, tried
-    # nothing fits: a wild the detector missed (too few patterns yet)? bounded exhaustive try
-    for scatter in order[:2]:
-        for wild in range(len(obs.alphabet)):
-            if time.perf_counter() - started > TIME_BUDGET:
-                return best, tried
-            if attempt(wild, scatter):
-                return best, tried
-    return best, tried
+        given = Structure(wild=index.get(structure.get("wild"), -1), scatter=index.get(structure.get("scatter"), -1),
+                          paylines=tuple(tuple(line) for line in structure.get("paylines") or []))
+    outcome = search_structure(obs, n_random=n_random, given=given)
+    tried = [{"wild": obs.alphabet[t["wild_id"]] if t["wild_id"] >= 0 else None,
+              "scatter": obs.alphabet[t["scatter_id"]] if t["scatter_id"] >= 0 else None,
+              **{k: v for k, v in t.items() if k not in ("wild_id", "scatter_id")}} for t in outcome.tried]
+    return outcome.fit, tried
 
 
 def _strips_for_definition(kind: str, reels: list[ReelModel], weights, obs: ObservationSet) -> list[list[int]] | None:

@@ -30,6 +30,30 @@ def sample_set(definition: GameDefinition, n: int, seed: int) -> ObservationSet:
                                        numerators=evaluator.evaluate(stops), denominator=evaluator.denominator)
 
 
+def nested_samples(definition: GameDefinition, sizes: list[int], seed: int) -> list[ObservationSet]:
+    """Uniform samples of the given sizes where each is a prefix of the next (a growing sample, as
+    a campaign's is): the first ``sizes[0]`` spins of every set are the same spins."""
+    evaluator = VectorEvaluator(definition)
+    stops = random_stops(definition, max(sizes), np.random.default_rng(seed))
+    sym, numerators = evaluator.window_indices(stops), evaluator.evaluate(stops)
+    return [observation_set_from_arrays(alphabet=definition.symbols, sym=sym[:n], numerators=numerators[:n],
+                                        denominator=evaluator.denominator) for n in sizes]
+
+
+def replays_truth(definition: GameDefinition, recovered: dict, *, spins: int = 3_000, seed: int = 99) -> bool:
+    """Whether a recovered definition is the true game: same exact PAR RTP, hit frequency and
+    variance, and the same payout on ``spins`` fresh uniform spins of the true game."""
+    from fingerprint_app.recovery.model import replay
+    from games_app.engine.par_sheet import compute_par_sheet
+
+    game = GameDefinition.from_dict(recovered)
+    truth, mine = compute_par_sheet(definition), compute_par_sheet(game)
+    if (truth.rtp, truth.hit_frequency, truth.variance) != (mine.rtp, mine.hit_frequency, mine.variance):
+        return False
+    fresh = sample_set(definition, spins, seed)
+    return replay(definition=game, sym=fresh.sym, alphabet=fresh.alphabet, y=fresh.y, den=fresh.den).size == 0
+
+
 def sample_observations(definition: GameDefinition, n: int, seed: int) -> list[tuple[list[list[str]], Fraction]]:
     """The same spins as ``(window, multiplier)`` tuples (the public contract's input)."""
     obs = sample_set(definition, n, seed)
@@ -145,9 +169,10 @@ def _strip(rng: np.random.Generator, *, length: int, plain: list[str], wild_runs
     return strip
 
 
-def random_game(seed: int) -> GameDefinition:
+def random_game(seed: int, *, max_stops: int = 64, max_lines: int = len(LINE_LIBRARY)) -> GameDefinition:
     """A random 5x3 game: strips of 16..64 stops with stacked runs, 0..2 wild runs per reel (or no
-    wild), a scatter or not, 5..25 paylines from ``LINE_LIBRARY`` and random 3/4/5-of-a-kind pays."""
+    wild), a scatter or not, 5..25 paylines from ``LINE_LIBRARY`` and random 3/4/5-of-a-kind pays.
+    ``max_stops`` / ``max_lines`` draw from a corner of that family (the CI-sized property test)."""
     rng = np.random.default_rng(seed)
     plain = list(PLAIN_SYMBOLS[: int(rng.integers(4, len(PLAIN_SYMBOLS) + 1))])
     wild = bool(rng.random() < 0.6)
@@ -155,13 +180,13 @@ def random_game(seed: int) -> GameDefinition:
     reels = []
     for reel in range(5):
         wild_runs = int(rng.integers(0 if reel else 1, 3)) if wild else 0
-        reels.append(_strip(rng, length=int(rng.integers(16, 65)), plain=plain, wild_runs=wild_runs,
+        reels.append(_strip(rng, length=int(rng.integers(16, max_stops + 1)), plain=plain, wild_runs=wild_runs,
                             scatter_runs=int(rng.integers(1, 3)) if scatter else 0))
     paytable = {}
     for symbol in plain:
         base = int(rng.integers(1, 11))
         paytable[symbol] = {"3": base, "4": base * int(rng.integers(2, 5)), "5": base * int(rng.integers(5, 21))}
-    n_lines = int(rng.integers(5, len(LINE_LIBRARY) + 1))
+    n_lines = int(rng.integers(5, max_lines + 1))
     chosen = sorted(rng.choice(len(LINE_LIBRARY), size=n_lines, replace=False).tolist())
     data = {"slug": f"random-{seed}", "name": f"random {seed}", "reels": reels, "rows": 3,
             "paylines": [LINE_LIBRARY[i] for i in chosen], "paytable": paytable, "min_bet": "0.1", "max_bet": "10"}
