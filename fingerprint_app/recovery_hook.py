@@ -29,7 +29,7 @@ from fingerprint_app.locks import lock_campaign, lock_profile
 from fingerprint_app.models import RUNNABLE_STATUSES, CampaignStatus, ProbeCampaign, ProbeSample
 from fingerprint_app.recovery import recover_model
 from fingerprint_app.recovery.model import replays_exactly
-from fingerprint_app.recovery.targeted import complete_with_targeted_probes, finishable
+from fingerprint_app.recovery.targeted import complete_with_targeted_probes, targeted_probes_can_finish
 from fingerprint_app.recovery.types import Observation
 from games_app.engine.interface import EngineError, SlotEngine
 from wallet_app.exceptions import DailyLimitExceeded, InsufficientBalance, WalletFrozen
@@ -140,7 +140,7 @@ def _recover(campaign: ProbeCampaign, engine: SlotEngine, observations: list, *,
     pay for them. A model already recorded as exact that still reproduces the grown sample is kept
     without new probes (``result is None``). Returns ``(result, passive_result, targeted | None)``."""
     passive = recover_model(observations=observations)
-    if not finishable(passive):
+    if not targeted_probes_can_finish(passive):
         return passive, passive, None
     if recorded is not None and replays_exactly(definition=recorded, observations=observations):
         return None, passive, None

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 import numpy as np
@@ -42,9 +42,9 @@ from games_app.engine.par_sheet import compute_par_sheet
 from . import recover_model
 from .lines import LabelSpace, candidate_lines, line_labels
 from .model import replays_exactly
-from .types import RecoveryResult
+from .types import Blocker, RecoveredModel, RecoveryResult, RecoveryStatus
 
-__all__ = ["ScriptedDraws", "TargetedOutcome", "complete_with_targeted_probes", "finishable"]
+__all__ = ["ScriptedDraws", "TargetedOutcome", "complete_with_targeted_probes", "targeted_probes_can_finish"]
 
 SCAN_LIMIT = 256
 CHECK_SPINS = 3
@@ -85,8 +85,8 @@ class _Context:
     position: dict[tuple[int, ...], int]   # row pattern -> its index in ``cands``
     line_ids: list[int]            # positions of the fitted paylines in ``cands``
     paylines: list[list[int]]
-    missing_labels: dict[int, dict]
-    missing_scatter: dict[int, dict]
+    missing_labels: dict[int, tuple[int, int, int]]   # label code -> label
+    missing_scatter: dict[int, int]
     fitted_labels: set[int]        # labels the least-squares fit already has a column for
     fitted_scatter: set[int]
     label_values: dict[int, Fraction]
@@ -103,25 +103,53 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
     observations = list(observations)
     result = result if result is not None else recover_model(observations=observations)
     outcome = TargetedOutcome(result=result)
-    if not finishable(result):
+    if not targeted_probes_can_finish(result):
         return outcome
-    ctx = _context(result.details)
+    ctx = _context(result.model)
     if ctx is None:
         outcome.notes.append("targeted probes skipped: the partial model names no payline set")
         return outcome
-    needed = _spins_needed(result.details, ctx)
+    needed = _spins_needed(result.model, ctx)
     if needed > max_spins:
         outcome.notes.append(f"targeted probes not run: they need about {needed} spins, {max_spins} allowed")
         return _done(outcome, result, [])
-    spent: list[tuple[list[list[str]], Fraction]] = []
-    structure = {key: result.details.get(key) for key in ("wild", "scatter", "paylines")}
+    prober = _Prober(engine, max_spins)
+    try:
+        table = _scan(prober.spin, ctx)
+    except NotSteerable as exc:
+        outcome.notes.append(f"targeted probes impossible: {exc}; unobserved pays stay unidentified")
+        return _done(outcome, result, prober.spent)
+    except _BudgetSpent:
+        outcome.notes.append(f"targeted probes stopped: the scan needs more than {max_spins} spins")
+        return _done(outcome, result, prober.spent)
+    outcome.steerable = True
+    state = _Rounds(observations=observations, structure=result.model.structure(), table=table, ctx=ctx,
+                    rng=np.random.default_rng(seed),
+                    clean=[pair for pair in prober.spent if _is_clean(_ids(pair[0], ctx), ctx, target=None)])
+    for _ in range(MAX_ROUNDS):
+        finished, result = _round(state, prober, outcome, result)
+        if finished:
+            break
+    if result.status == RecoveryStatus.EXACT:
+        result = _replay_all(result, prober.spent)
+    if result.status == RecoveryStatus.EXACT:
+        result = _order_from_scan(result, table, state.ctx)
+    return _done(outcome, result, prober.spent)
 
-    def spin(values: Sequence[int]) -> tuple[list[list[str]], Fraction, list[int]]:
-        if len(spent) >= max_spins:
+
+class _Prober:
+    """Spins ``engine`` with scripted draws, at most ``max_spins`` times; keeps every spin."""
+
+    def __init__(self, engine, max_spins: int) -> None:
+        self.engine, self.max_spins = engine, max_spins
+        self.spent: list[tuple[list[list[str]], Fraction]] = []
+
+    def spin(self, values: Sequence[int]) -> tuple[list[list[str]], Fraction, list[int]]:
+        if len(self.spent) >= self.max_spins:
             raise _BudgetSpent
         draws = ScriptedDraws(values)
         try:
-            out = engine.spin(draws)
+            out = self.engine.spin(draws)
         except DrawsNotScriptable as exc:  # raw bytes, or a remote engine without scripted draws
             raise NotSteerable(str(exc)) from exc
         except (AttributeError, TypeError) as exc:  # randomness outside the RandomSource protocol
@@ -129,68 +157,77 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
         except EngineError as exc:
             raise NotSteerable(f"the engine failed under scripted draws ({exc})") from exc
         window = [list(row) for row in out.window]
-        spent.append((window, out.total_multiplier))
+        self.spent.append((window, out.total_multiplier))
         return window, out.total_multiplier, draws.calls
 
+
+@dataclass
+class _Rounds:
+    """What the rounds of targeted spins share: the scan, the current context and structure, and
+    the clean (window, payout) equations gathered so far."""
+
+    observations: list
+    structure: dict
+    table: "_Table"
+    ctx: _Context
+    rng: np.random.Generator
+    clean: list
+    targeted_ok: set = field(default_factory=set)
+
+
+def _round(state: _Rounds, prober: _Prober, outcome: TargetedOutcome, result: RecoveryResult
+           ) -> tuple[bool, RecoveryResult]:
+    """One round: tell ambiguous paylines apart, spin one window per unknown pay, refit.
+    Returns ``(finished, result)``."""
+    before, out_of_spins = len(state.clean), False
     try:
-        table = _scan(spin, ctx)
-    except NotSteerable as exc:
-        outcome.notes.append(f"targeted probes impossible: {exc}; unobserved pays stay unidentified")
-        return _done(outcome, result, spent)
+        if not _spin_targets(state, prober, outcome):
+            return True, result
     except _BudgetSpent:
-        outcome.notes.append(f"targeted probes stopped: the scan needs more than {max_spins} spins")
-        return _done(outcome, result, spent)
-    outcome.steerable = True
-    rng = np.random.default_rng(seed)
-    clean = [pair for pair in spent if _is_clean(_ids(pair[0], ctx), ctx, target=None)]
-    targeted_ok: set = set()
-    out_of_spins = False
-    for _ in range(MAX_ROUNDS):
-        before = len(clean)
-        try:
-            for line, alt in ctx.ambiguous:
-                verdict = _tell_apart(rng, table, ctx, structure, line, alt, spin)
-                if verdict is None:
-                    outcome.notes.append(f"no scanned window tells payline {list(line)} from {list(alt)} apart")
-                elif verdict == "inconsistent":
-                    outcome.notes.append(f"a spin telling payline {list(line)} from {list(alt)} apart fits neither")
-                    return _done(outcome, result, spent)
-                else:
-                    clean.append(verdict)
-            pending = [("line", code) for code in ctx.missing_labels if ("line", code) not in targeted_ok] + \
-                      [("scatter", k) for k in ctx.missing_scatter if ("scatter", k) not in targeted_ok]
-            for kind, key in pending:
-                values = _find_window(rng, table, ctx, kind, key)
-                targeted_ok.add((kind, key))
-                if values is None:
-                    outcome.notes.append(f"no window isolates {_describe(kind, key, ctx)} on the scanned columns")
-                    continue
-                window, multiplier, _ = spin(values)
-                if window != _predict(table, values, ctx):
-                    outcome.notes.append("the engine did not show the scanned columns for a scripted draw: stopped")
-                    return _done(outcome, result, spent)
-                clean.append((window, multiplier))
-        except _BudgetSpent:
-            outcome.notes.append(f"targeted probes stopped at the limit of {max_spins} spins")
-            out_of_spins = True
-        except NotSteerable as exc:
-            outcome.notes.append(f"targeted probes stopped: {exc}")
-            return _done(outcome, result, spent)
-        if len(clean) == before:
-            break  # nothing new to fit
-        outcome.equations = clean
-        result = recover_model(observations=observations, targeted=clean, structure=structure)
-        if out_of_spins or result.status == "exact" or not finishable(result):
-            break
-        new = _context(result.details)
-        if new is None:
-            break
-        ctx = new
-    if result.status == "exact":
-        result = _replay_all(result, spent)
-    if result.status == "exact":
-        result = _order_from_scan(result, table, ctx)
-    return _done(outcome, result, spent)
+        outcome.notes.append(f"targeted probes stopped at the limit of {prober.max_spins} spins")
+        out_of_spins = True
+    except NotSteerable as exc:
+        outcome.notes.append(f"targeted probes stopped: {exc}")
+        return True, result
+    if len(state.clean) == before:
+        return True, result  # nothing new to fit
+    outcome.equations = state.clean
+    result = recover_model(observations=state.observations, targeted=state.clean, structure=state.structure)
+    if out_of_spins or result.status == RecoveryStatus.EXACT or not targeted_probes_can_finish(result):
+        return True, result
+    new = _context(result.model)
+    if new is None:
+        return True, result
+    state.ctx = new
+    return False, result
+
+
+def _spin_targets(state: _Rounds, prober: _Prober, outcome: TargetedOutcome) -> bool:
+    """The spins of one round; False when the engine contradicted the scan (stop everything)."""
+    ctx = state.ctx
+    for line, alt in ctx.ambiguous:
+        verdict = _tell_apart(state.rng, state.table, ctx, state.structure, line, alt, prober.spin)
+        if verdict is None:
+            outcome.notes.append(f"no scanned window tells payline {list(line)} from {list(alt)} apart")
+        elif verdict == "inconsistent":
+            outcome.notes.append(f"a spin telling payline {list(line)} from {list(alt)} apart fits neither")
+            return False
+        else:
+            state.clean.append(verdict)
+    pending = [("line", code) for code in ctx.missing_labels if ("line", code) not in state.targeted_ok] + \
+              [("scatter", k) for k in ctx.missing_scatter if ("scatter", k) not in state.targeted_ok]
+    for kind, key in pending:
+        values = _find_window(state.rng, state.table, ctx, kind, key)
+        state.targeted_ok.add((kind, key))
+        if values is None:
+            outcome.notes.append(f"no window isolates {_describe(kind, key, ctx)} on the scanned columns")
+            continue
+        window, multiplier, _ = prober.spin(values)
+        if window != _predict(state.table, values, ctx):
+            outcome.notes.append("the engine did not show the scanned columns for a scripted draw: stopped")
+            return False
+        state.clean.append((window, multiplier))
+    return True
 
 
 def _done(outcome: TargetedOutcome, result: RecoveryResult, spent: list) -> TargetedOutcome:
@@ -200,13 +237,16 @@ def _done(outcome: TargetedOutcome, result: RecoveryResult, spent: list) -> Targ
     return outcome
 
 
-FINISHABLE = {"unidentified_pays", "paylines_ambiguous"}
+FINISHABLE = frozenset({Blocker.UNIDENTIFIED_PAYS, Blocker.PAYLINES_AMBIGUOUS})
 
 
-def finishable(result: RecoveryResult) -> bool:
-    """Partial only for reasons targeted spins can settle: unknown pays, paylines not told apart."""
-    blockers = set(result.details.get("blockers") or ())
-    return result.status == "partial" and bool(blockers) and blockers <= FINISHABLE
+def targeted_probes_can_finish(result: RecoveryResult) -> bool:
+    """When targeted probes run: the result is partial only for reasons targeted spins can settle
+    (unknown pays, paylines no uniform spin told apart); strips, wild, scatter and every other
+    pay are already exact."""
+    model = result.model
+    return (result.status == RecoveryStatus.PARTIAL and model is not None and model.paylines != ()
+            and bool(model.blockers) and set(model.blockers) <= FINISHABLE)
 
 
 def _tell_apart(rng, table: _Table, ctx: _Context, structure: dict, line, alt, spin):
@@ -258,10 +298,10 @@ def _payout(ids: np.ndarray, ctx: _Context, lines: list[tuple[int, ...]]) -> Fra
     return total
 
 
-def _spins_needed(details: dict, ctx: _Context) -> int:
+def _spins_needed(model: RecoveredModel, ctx: _Context) -> int:
     """The scan (longest recovered strip), the checks and one spin per unknown: spending fewer
     would pay for a scan that cannot finish."""
-    longest = max((int(reel.get("length") or 0) for reel in details.get("reels", [])), default=0)
+    longest = max((length or 0 for length in model.strip_lengths), default=0)
     return longest + CHECK_SPINS + len(ctx.missing_labels) + len(ctx.missing_scatter) + len(ctx.ambiguous)
 
 
@@ -390,37 +430,22 @@ def _is_clean(ids: np.ndarray | None, ctx: _Context, *, target) -> bool:
 
 
 # -- helpers -------------------------------------------------------------------------------------
-def _context(details: dict) -> _Context | None:
-    alphabet = tuple(details.get("alphabet") or ())
-    paylines = details.get("paylines") or []
-    if not alphabet or not paylines:
+def _context(model: RecoveredModel | None) -> _Context | None:
+    if model is None or not model.paylines:
         return None
-    rows, reels = details["window"]["rows"], details["window"]["reels"]
-    index = {name: i for i, name in enumerate(alphabet)}
-    wild = index.get(details.get("wild"), -1) if details.get("wild") else -1
-    scatter = index.get(details.get("scatter"), -1) if details.get("scatter") else -1
-    space = LabelSpace(len(alphabet), reels)
-    cands = candidate_lines(rows, reels)
+    index = {name: i for i, name in enumerate(model.alphabet)}
+    space = LabelSpace(len(model.alphabet), model.reels)
+    cands = candidate_lines(model.rows, model.reels)
     position = {tuple(int(v) for v in line): i for i, line in enumerate(cands.tolist())}
-    missing_labels: dict[int, dict] = {}
-    missing_scatter: dict[int, dict] = {}
-    for item in details.get("unidentified", []):
-        if item["kind"] == "line":
-            name, c, w = item["label"]
-            t = space.none if name == "wilds-only" else index[name]
-            missing_labels[space.encode(t, int(c), int(w))] = item
-        else:
-            missing_scatter[int(item["count"])] = item
-    def code(name: str, c, w) -> int:
-        return space.encode(space.none if name == "wilds-only" else index[name], int(c), int(w))
-
-    fitted = {code(name, c, w) for name, c, w in details.get("fitted_labels", [])}
-    values = {code(name, c, w): Fraction(value) for name, c, w, value in details.get("fitted_label_values", [])}
-    scatter_values = {int(k): Fraction(v) for k, v in details.get("scatter_pays", {}).items()}
-    ambiguous = [(tuple(line), tuple(alt)) for line, alt in details.get("ambiguous_paylines", [])]
-    return _Context(alphabet, index, rows, reels, wild, scatter, space, cands, position,
-                    [position[tuple(line)] for line in paylines], [list(line) for line in paylines],
-                    missing_labels, missing_scatter, fitted, set(scatter_values), values, scatter_values, ambiguous)
+    return _Context(model.alphabet, index, model.rows, model.reels,
+                    index[model.wild] if model.wild else -1, index[model.scatter] if model.scatter else -1,
+                    space, cands, position, [position[line] for line in model.paylines],
+                    [list(line) for line in model.paylines],
+                    {space.encode(*label): label for label in model.unknown_labels},
+                    {k: k for k in model.unknown_scatter_counts},
+                    {space.encode(*label) for label in model.fitted_labels}, set(model.scatter_values),
+                    {space.encode(*label): value for label, value in model.label_values.items()},
+                    dict(model.scatter_values), list(model.ambiguous_paylines))
 
 
 def _ids(window: list[list[str]], ctx: _Context) -> np.ndarray | None:
@@ -444,8 +469,8 @@ def _order_from_scan(result: RecoveryResult, table: _Table, ctx: _Context) -> Re
     scanned columns are the consecutive windows of one cyclic strip (draw value = stop) with the
     recovered symbol counts, the definition takes that order (its PAR sheet cannot change: it
     depends on the k-mer counts only, and is recomputed to prove it)."""
-    reels = result.details.get("reels") or []
-    if not any(reel.get("order_ambiguous") for reel in reels):
+    model = result.model
+    if model is None or not any(model.order_ambiguous):
         return result
     strips = []
     for r, n in enumerate(table.lengths):
@@ -453,7 +478,7 @@ def _order_from_scan(result: RecoveryResult, table: _Table, ctx: _Context) -> Re
         consecutive = all(table.columns[r][v][row] == strip[(v + row) % n]
                           for v in range(n) for row in range(ctx.rows))
         names = [ctx.alphabet[s] for s in strip]
-        if not consecutive or r >= len(reels) or dict(Counter(names)) != reels[r].get("counts"):
+        if not consecutive or r >= model.reels or dict(Counter(names)) != model.strip_counts[r]:
             return result
         strips.append(names)
     definition = dict(result.definition, reels=strips)
@@ -461,11 +486,12 @@ def _order_from_scan(result: RecoveryResult, table: _Table, ctx: _Context) -> Re
     if sheet.rtp != result.rtp:
         return result
     details = dict(result.details, reels=[dict(reel, order=strip, order_ambiguous=False, order_source="scan")
-                                          for reel, strip in zip(reels, strips)])
+                                          for reel, strip in zip(result.details.get("reels") or [], strips)])
     notes = [n for n in result.notes if not n.startswith("strip order ambiguous")]
     notes.append("strip order read from the scan of scripted draws (the uniform spins left it ambiguous)")
-    return RecoveryResult(status="exact", definition=GameDefinition.from_dict(definition).to_dict(),
-                          par=sheet.to_dict(), rtp=sheet.rtp, notes=notes, details=details)
+    return RecoveryResult(status=RecoveryStatus.EXACT, definition=GameDefinition.from_dict(definition).to_dict(),
+                          par=sheet.to_dict(), rtp=sheet.rtp, notes=notes, details=details,
+                          model=replace(model, order_ambiguous=(False,) * model.reels))
 
 
 def _replay_all(result: RecoveryResult, spent: list) -> RecoveryResult:
@@ -473,6 +499,8 @@ def _replay_all(result: RecoveryResult, spent: list) -> RecoveryResult:
     fit: some showed several unknowns at once)."""
     if replays_exactly(definition=result.definition, observations=spent):
         return result
-    details = dict(result.details, best_model_definition=result.definition, blockers=["targeted_replay_mismatch"])
+    blockers = (Blocker.TARGETED_REPLAY_MISMATCH,)
+    details = dict(result.details, best_model_definition=result.definition, blockers=list(blockers))
     notes = [*result.notes, "some targeted spins are not reproduced by the model: not exact"]
-    return RecoveryResult(status="partial", notes=notes, details=details)
+    model = replace(result.model, blockers=blockers) if result.model is not None else None
+    return RecoveryResult(status=RecoveryStatus.PARTIAL, notes=notes, details=details, model=model)

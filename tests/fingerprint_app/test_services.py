@@ -1,6 +1,5 @@
 from decimal import Decimal
 from fractions import Fraction
-from types import SimpleNamespace
 
 import pytest
 
@@ -8,6 +7,7 @@ from fingerprint_app import recovery_hook, services
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign, ProbeSample
 from fingerprint_app.probing import DETERMINISTIC_SPINS_PER_CHUNK, REPLAY_CHECKS
+from fingerprint_app.recovery import RecoveryResult, RecoveryStatus
 from fingerprint_app.stats import SufficientStats
 from wallet_app.models import LedgerEntry
 
@@ -172,9 +172,9 @@ def test_recovery_hook_stops_the_campaign_once_exact(fruit_version, monkeypatch,
         window, multiplier = observations[0].window, observations[0].multiplier
         assert len(window) == 3 and len(window[0]) == 5 and isinstance(multiplier, Fraction)
         status = "exact" if len(calls) == 2 else "partial"
-        return SimpleNamespace(status=status, definition={"slug": "recovered"} if status == "exact" else None,
-                               par={"rtp": "0.95"} if status == "exact" else None, notes=[f"call {len(calls)}"],
-                               rtp=Fraction(19, 20) if status == "exact" else None, details={"blockers": ["other"]})
+        return RecoveryResult(status=RecoveryStatus(status), definition={"slug": "recovered"} if status == "exact" else None,
+                              par={"rtp": "0.95"} if status == "exact" else None, notes=[f"call {len(calls)}"],
+                              rtp=Fraction(19, 20) if status == "exact" else None)
 
     monkeypatch.setattr(recovery_hook, "recover_model", recover_model)
     campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=10_000, seed="x",
