@@ -1,6 +1,8 @@
 import json
+import threading
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from games_app.casino.models import CasinoChannel
@@ -118,3 +120,28 @@ def live_a2a(live_server):
     yield _make
     for client in made:
         client.close()
+
+
+def run_in_threads(worker, count: int, *, join_timeout: float = 180) -> list:
+    """worker(i) for i in range(count), in real threads released together by a barrier; the results in order.
+    Fails the test if a thread raised or hung. Each thread closes its own database connection."""
+    results, errors = [None] * count, []
+    barrier = threading.Barrier(count)
+
+    def target(i):
+        try:
+            barrier.wait(timeout=30)
+            results[i] = worker(i)
+        except Exception as exc:  # reported below with the thread number
+            errors.append((i, repr(exc)))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=join_timeout)
+    assert not any(thread.is_alive() for thread in threads), "a thread hung"
+    assert not errors, errors
+    return results

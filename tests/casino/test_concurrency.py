@@ -1,42 +1,17 @@
 """Real threads against one channel (PostgreSQL row locks)."""
-import threading
 from collections import Counter
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 
 from games_app.casino.models import CasinoChannel, CasinoLottoTicket, CasinoRound
-from tests.casino.conftest import A2A, ADDRESS, assert_conserved
+from tests.casino.conftest import A2A, ADDRESS, assert_conserved, run_in_threads
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 THREADS = 32
-
-
-def _run(worker, count: int = THREADS) -> list:
-    results, errors = [None] * count, []
-    barrier = threading.Barrier(count)
-
-    def target(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = worker(i)
-        except Exception as exc:  # surfaced below with the thread number
-            errors.append((i, repr(exc)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a worker hung"
-    assert not errors, errors
-    return results
 
 
 def test_32_threads_playing_one_channel_keep_conservation_and_a_gap_free_nonce():
@@ -59,7 +34,7 @@ def test_32_threads_playing_one_channel_keep_conservation_and_a_gap_free_nonce()
             assert status < 500, reply
         return codes
 
-    outcomes = Counter(code for codes in _run(worker) for code in codes)
+    outcomes = Counter(code for codes in run_in_threads(worker, THREADS, join_timeout=120) for code in codes)
     assert set(outcomes) <= {"ok", "PENDING_COMMIT_EXISTS", "COMMIT_NOT_FOUND"}, outcomes
     channel = CasinoChannel.objects.get()
     tickets = CasinoLottoTicket.objects.count()
@@ -74,7 +49,7 @@ def test_concurrent_identical_opens_make_one_channel_and_identical_replies():
     def worker(i):
         return A2A(Client())("open_channel", stealthAddress=ADDRESS, agentDeposit="1", casinoDeposit="2")
 
-    replies = _run(worker, count=12)
+    replies = run_in_threads(worker, 12, join_timeout=120)
     assert CasinoChannel.objects.count() == 1
     assert all(status == 200 for status, _ in replies), replies
     assert len({repr(reply) for _, reply in replies}) == 1
@@ -87,7 +62,7 @@ def test_concurrent_header_key_repeats_buy_once():
         return A2A(Client())("lotto_buy", headers={"x-idempotency-key": "once"}, stealthAddress=ADDRESS,
                              pickedNumber=9)
 
-    replies = _run(worker, count=16)
+    replies = run_in_threads(worker, 16, join_timeout=120)
     assert CasinoLottoTicket.objects.count() == 1
     assert len({repr(reply) for _, reply in replies}) == 1
     assert_conserved()

@@ -1,42 +1,17 @@
 """Issue 16, A2A fidelity with the reference casino, over real HTTP (live server, PostgreSQL)."""
 import hashlib
-import threading
 from collections import Counter
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoRound
-from tests.casino.conftest import ADDRESS, OTHER_ADDRESS, LiveA2A, assert_conserved
+from tests.casino.conftest import ADDRESS, OTHER_ADDRESS, LiveA2A, assert_conserved, run_in_threads
 from tests.reliability.servers import Gunicorn, server_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 CLIENTS = 32
-
-
-def _in_threads(worker, count: int) -> list:
-    results, errors = [None] * count, []
-    barrier = threading.Barrier(count)
-
-    def target(i):
-        try:
-            barrier.wait(timeout=30)
-            results[i] = worker(i)
-        except Exception as exc:  # reported below with the thread number
-            errors.append((i, repr(exc)))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=target, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
-    assert not any(thread.is_alive() for thread in threads), "a client hung"
-    assert not errors, errors
-    return results
 
 
 def test_an_identical_second_commit_is_refused_not_replayed(live_a2a):
@@ -89,7 +64,7 @@ def test_32_concurrent_clients_each_settle_the_commitment_they_were_given(gunico
         finally:
             client.close()
 
-    results = _in_threads(play, CLIENTS)
+    results = run_in_threads(play, CLIENTS)
     codes = sum((codes for _, _, codes in results), Counter())
     assert set(codes) <= {"ok", "PENDING_COMMIT_EXISTS", "reveal:ok"}, codes
     given = [commitment for _, commitments, _ in results for commitment in commitments]

@@ -8,6 +8,7 @@ from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign, ProbeSample
 from fingerprint_app.probing import DETERMINISTIC_SPINS_PER_CHUNK, REPLAY_CHECKS
 from fingerprint_app.recovery import RecoveryResult, RecoveryStatus
+from fingerprint_app.recovery.types import Observation
 from fingerprint_app.stats import SufficientStats
 from wallet_app.models import LedgerEntry
 
@@ -208,11 +209,9 @@ def test_sample_is_capped_and_decodes_to_observations(fruit_version, monkeypatch
     observations = recovery_hook.campaign_observations(campaign_id=campaign.pk)
     assert len(observations) == 1_500
     first = observations[0]
-    window = first.window if hasattr(first, "window") else first[0]
-    multiplier = first.multiplier if hasattr(first, "multiplier") else first[1]
-    stats = SufficientStats.from_observations(
-        ((o.window, o.multiplier, []) if hasattr(o, "window") else (o[0], o[1], [])) for o in observations[:1_000])
-    assert len(window) == 3 and isinstance(multiplier, Fraction)
+    assert isinstance(first, Observation)
+    stats = SufficientStats.from_observations((o.window, o.multiplier, []) for o in observations[:1_000])
+    assert len(first.window) == 3 and isinstance(first.multiplier, Fraction)
     chunk_one = SufficientStats.from_json(ProbeCampaign.objects.get(pk=campaign.pk).stats)
     assert stats.spins == 1_000 and stats.cell_counts.keys() == chunk_one.cell_counts.keys()
 
