@@ -19,6 +19,7 @@ def _usage(request, *, increment: bool) -> dict | None:
     key = "ip" if request.META.get("REMOTE_ADDR") else (lambda group, req: "ip:unknown")
     return get_usage(request, group=GROUP, key=key, rate=settings.AUTH_FAILURE_RATE_LIMIT, increment=increment)
 
+
 def blocked_for(request) -> int | None:
     """Seconds until this client may try credentials again, or None if it may now."""
     usage = _usage(request, increment=False)
@@ -26,6 +27,7 @@ def blocked_for(request) -> int | None:
         return None
     metrics.RATE_LIMITED.labels(scope="auth-failures").inc()
     return max(int(usage["time_left"]), 1)
+
 
 def record_failure(request) -> None:
     _usage(request, increment=True)

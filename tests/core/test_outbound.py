@@ -1,4 +1,5 @@
 """core.outbound without a server under test: which addresses are public, and what the pinned request says."""
+import contextlib
 import ipaddress
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,18 @@ def test_refusals_name_their_reason(url, reason):
     assert refused.value.reason == reason
 
 
+@contextlib.contextmanager
+def _serving(handler):
+    """A plain HTTP server on 127.0.0.1 (a free port) for the duration of the block; yields its port."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_the_request_goes_to_the_checked_address_under_the_original_name():
     seen = {}
 
@@ -47,18 +60,11 @@ def test_the_request_goes_to_the_checked_address_under_the_original_name():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        port = server.server_address[1]
+    with _serving(Handler) as port:
         target = outbound.resolve_target(f"http://localhost:{port}/hook?x=1", allow_private=True)
         assert target.pinned_url in (f"http://127.0.0.1:{port}/hook?x=1", f"http://[::1]:{port}/hook?x=1")
         response = outbound.post(f"http://localhost:{port}/hook", content=b"{}", headers={}, timeout=5,
                                  allow_private=True)
-    finally:
-        server.shutdown()
-        server.server_close()
     assert response.status_code == 201 and response.content == b"ok"
     assert seen == {"host": f"localhost:{port}", "body": b"{}"}
 
@@ -75,14 +81,7 @@ def test_an_oversized_answer_is_unreachable():
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        with pytest.raises(outbound.OutboundUnreachable) as failure:
-            outbound.post(f"http://127.0.0.1:{server.server_address[1]}/", content=b"{}", headers={}, timeout=5,
-                          allow_private=True, max_response_bytes=1000)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _serving(Handler) as port, pytest.raises(outbound.OutboundUnreachable) as failure:
+        outbound.post(f"http://127.0.0.1:{port}/", content=b"{}", headers={}, timeout=5, allow_private=True,
+                      max_response_bytes=1000)
     assert str(failure.value) == outbound.UNREACHABLE_MESSAGE
