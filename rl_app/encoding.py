@@ -1,6 +1,6 @@
 """Numeric encodings of observations and actions for offline training (Minari, Parquet) — documented in docs/rl.md.
 
-Observation vector v1 (float32, length 16), from the observation dict of rl_app.observations (v1):
+Observation vector v1 (float32, length 16), from the observation dict of sessions_app.observations (v1):
 
     0 balance            1 bet (0 before place_bet)     2 spins            3 spent
     4 budget_left (0 without a budget)                   5 has_budget (0/1)

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.db import models
 
-OBSERVATION_VERSION = 1
-
 
 class ExperienceStep(models.Model):
     """One (observation, action, reward, next observation) step; a session is an episode.

@@ -1,5 +1,5 @@
-"""Writes of rl_app: experience steps (called by sessions_app inside its action transaction), policy
-feedback, webhooks and their deliveries."""
+"""Writes of rl_app: experience steps (sessions_app's STEP_TAKEN handler, inside the action's transaction),
+policy feedback, webhooks and their deliveries."""
 import json
 import math
 import secrets
@@ -23,7 +23,10 @@ from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, Webho
 from rl_app.selectors import webhook_hook_get
 from rl_app.step_webhooks import schedule_step_webhooks
 from rl_app.webhooks import encode_body, post_signed, webhook_url_check
+from sessions_app.events import SessionStep
+from sessions_app.models import GameplaySession
 from sessions_app.selectors import session_get
+from sessions_app.services import sessions_owner_hooks_set
 
 
 def experience_step_record(*, session, index: int, observation: dict, action: dict, reward: float,
@@ -48,6 +51,20 @@ def experience_step_record(*, session, index: int, observation: dict, action: di
         schedule_step_webhooks(session_id=session.pk, index=index, owner_id=session.owner_id,
                                deliver=webhook_deliveries_create_for_steps)
     return step
+
+
+def experience_step_on_session_step(step: SessionStep) -> None:
+    """sessions_app.events.STEP_TAKEN handler: the step is queued on the action's WriteBatch, so it is written
+    in the action's one statement and commits or rolls back with it."""
+    experience_step_record(session=step.session, index=step.index, observation=step.observation, action=step.action,
+                           reward=step.reward, next_observation=step.next_observation, terminated=step.terminated,
+                           truncated=step.truncated, info=step.info, policy_id=step.policy_id,
+                           policy_version=step.policy_version, writes=step.writes)
+
+
+def webhook_flag_on_session_opening(session: GameplaySession) -> None:
+    """sessions_app.events.SESSION_OPENING handler: a new session records whether its owner has webhooks."""
+    session.owner_has_hooks = webhook_owner_has_hooks_locked(owner_id=session.owner_id)
 
 
 # --- policy feedback -----------------------------------------------------------------------------
@@ -120,19 +137,13 @@ def webhook_hook_create(*, actor: policy.Actor, url: str, events: list[str], rew
             raise TooManyWebhooks(details={"max": MAX_ACTIVE_HOOKS_PER_OWNER})
         hook = WebhookHook.objects.create(owner_id=actor.user_id, url=url, events=events,
                                           reward_threshold=reward_threshold, description=description, secret=secret)
-        _owner_sessions_flag(owner_id=actor.user_id, has_hooks=True)
+        sessions_owner_hooks_set(owner_id=actor.user_id, has_hooks=True)
     return hook, secret
 
 
 def _lock_owner(owner_id: int) -> None:
     """Serialize hook changes of one owner (the cap, the sessions' owner_has_hooks flag) on the owner's row."""
     get_user_model().objects.select_for_update().filter(pk=owner_id).first()
-
-
-def _owner_sessions_flag(*, owner_id: int, has_hooks: bool) -> None:
-    from sessions_app.services import sessions_owner_hooks_set  # sessions_app.services imports this module
-
-    sessions_owner_hooks_set(owner_id=owner_id, has_hooks=has_hooks)
 
 
 def webhook_owner_has_hooks_locked(*, owner_id: int) -> bool:
@@ -149,7 +160,7 @@ def webhook_hook_set_active(*, hook: WebhookHook, active: bool) -> WebhookHook:
         _lock_owner(hook.owner_id)
         WebhookHook.objects.filter(pk=hook.pk).update(active=active)
         hook.active = active
-        _owner_sessions_flag(owner_id=hook.owner_id,
+        sessions_owner_hooks_set(owner_id=hook.owner_id,
                              has_hooks=WebhookHook.objects.filter(owner_id=hook.owner_id, active=True).exists())
     return hook
 

@@ -2,7 +2,8 @@
 the wallet's (taken together, session first: sessions_app.locks), so concurrent actions on a session
 serialize and spin nonces stay gap-free. An action's rows (ledger, spin, step, transition) and the new
 wallet and session state are queued on a WriteBatch and written in one statement before commit; a v2
-batch of N actions writes them all in that one statement too."""
+batch of N actions writes them all in that one statement too. The experience step is rl_app's row: the
+action emits STEP_TAKEN (sessions_app.events) and rl_app's handler queues the step on the same batch."""
 import secrets
 import time
 from decimal import Decimal
@@ -18,13 +19,13 @@ from core.money import exact_money, format_amount, multiply_money, parse_amount,
 from core.request_context import get_request_id
 from core.rng import FairRNG, generate_server_seed, hash_server_seed
 from games_app.selectors import engine_for, game_latest_version
-from rl_app.observations import observe
-from rl_app.rewards import REWARD_FUNCTIONS, compute_reward
-from rl_app.services import experience_step_record, webhook_owner_has_hooks_locked
 from sessions_app import metrics
+from sessions_app.events import SESSION_OPENING, STEP_TAKEN, SessionStep
 from sessions_app.exceptions import BatchActionFailed, BatchDeadlineExceeded, BudgetExceeded, InvalidBet, MaxBetExceeded
 from sessions_app.locks import lock_session
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
+from sessions_app.observations import observe
+from sessions_app.rewards import REWARD_FUNCTIONS, compute_reward
 from sessions_app.state_machine import Action, next_state
 from wallet_app import services as wallet_services
 from wallet_app.selectors import wallet_get_for
@@ -47,11 +48,12 @@ def session_create(*, actor: policy.Actor, game_slug: str, wallet_id: int, budge
         raise ValidationFailed("A session plays from its owner's own wallet.", details={"wallet": wallet_id})
     if reward_function not in REWARD_FUNCTIONS:
         raise ValidationFailed("Unknown reward function.", details={"allowed": sorted(REWARD_FUNCTIONS)})
+    session = GameplaySession(owner_id=actor.user_id, game_version=version, wallet=wallet, budget=budget,
+                              max_spins=max_spins, client_seed=client_seed or "", reward_function=reward_function)
     with transaction.atomic():
-        owner_has_hooks = webhook_owner_has_hooks_locked(owner_id=actor.user_id)
-        return GameplaySession.objects.create(
-            owner_id=actor.user_id, game_version=version, wallet=wallet, budget=budget, max_spins=max_spins,
-            client_seed=client_seed or "", reward_function=reward_function, owner_has_hooks=owner_has_hooks)
+        SESSION_OPENING.emit(session)
+        session.save(force_insert=True)
+    return session
 
 
 def _transition(session: GameplaySession, *, action: str, to_state: str, writes: WriteBatch, cause: str = "") -> None:
@@ -203,7 +205,8 @@ TRUNCATING_STOPS = {"max_spins_reached", "budget_exhausted"}
 
 
 def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writes: WriteBatch) -> dict:
-    """Run one action on a locked session and record its experience step; the caller owns the transaction."""
+    """Run one action on a locked session and emit its experience step (STEP_TAKEN, whose handlers queue
+    their rows on `writes`); the caller owns the transaction."""
     kind = action.get("type")
     if not isinstance(kind, str) or kind not in _HANDLERS:
         raise ValidationFailed("Unknown action type.", details={"field": "type", "allowed": list(Action.ALL)})
@@ -219,7 +222,7 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writ
     if kind == Action.SPIN:
         session.last_multiplier, session.last_payout = result["multiplier"], Decimal(result["payout"] or 0)
     stop = result.get("auto_evaluated", "")
-    experience_step_record(
+    STEP_TAKEN.emit(SessionStep(
         session=session, index=session.steps, observation=observation,
         action={key: value for key, value in action.items() if key in ("type", "amount", "count", "client_seed")},
         reward=result.get("reward", 0.0),
@@ -227,7 +230,7 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writ
                                  last_payout=session.last_payout),
         terminated=session.state in (SessionState.EVALUATING, SessionState.COMPLETED) and stop not in TRUNCATING_STOPS,
         truncated=stop in TRUNCATING_STOPS, info={"nonce": session.nonce, "stop": stop} if stop else {"nonce": session.nonce},
-        policy_id=policy[0], policy_version=policy[1], writes=writes)
+        policy_id=policy[0], policy_version=policy[1], writes=writes))
     session.steps += 1
     session.total_reward += result.get("reward", 0.0)
     _save(session, writes)

@@ -3,10 +3,10 @@ from decimal import Decimal
 
 import pytest
 
-from rl_app import rewards
 from rl_app.models import ExperienceStep
+from sessions_app import rewards
 from sessions_app.models import SessionSpin
-from tests.rl_app.conftest import act, playing_session
+from tests.sessions_app.conftest import act, playing_session
 
 
 def test_net_payout_is_the_step_net():
@@ -42,5 +42,6 @@ def test_session_records_its_reward_function_on_every_spin(agent_client, new_ses
         net = spin.payout - spin.stake - spin.fee
         expected = rewards.compute_reward(name, net=net, balance_before=before, balance_after=spin.balance_after)
         step = ExperienceStep.objects.get(session_id=session_id, info__nonce=spin.nonce, action__type="spin")
-        assert math.isclose(step.reward, expected, rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(spin.reward, expected, rel_tol=1e-12, abs_tol=1e-15)
+        assert step.reward == spin.reward
         before = spin.balance_after

@@ -1,4 +1,6 @@
-"""The observation an agent sees at each step. Versioned: bump OBSERVATION_VERSION on any change.
+"""The observation of a session an agent sees at each step: the session's state as its player sees it,
+recorded before and after every action (rl_app stores it in the experience trace). Versioned: bump
+OBSERVATION_VERSION on any change (rl_app.encoding and the Python client encode v1).
 
 v1 fields: v, state, balance, bet, spins, spent, budget_left, spins_left, last_multiplier, last_payout.
 Money fields are decimal strings; `last_*` describe the previous spin (null before the first).
@@ -6,7 +8,9 @@ Money fields are decimal strings; `last_*` describe the previous spin (null befo
 from decimal import Decimal
 
 from core.money import format_amount
-from rl_app.models import OBSERVATION_VERSION
+
+OBSERVATION_VERSION = 1
+
 
 
 def observe(*, session, balance: Decimal, last_multiplier: str | None = None, last_payout: Decimal | None = None) -> dict:

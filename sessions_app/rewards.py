@@ -1,4 +1,5 @@
-"""Reward functions, chosen per session. Rewards are learning signals (floats), never money.
+"""Reward functions, chosen per session (`reward_function`): each action's reward is part of its result,
+of the spin row and of the session's `total_reward`. Rewards are learning signals (floats), never money.
 
 - `net_payout` (default): payout − stake − fee of the step, in wallet currency units.
 - `log_wealth`: ln(balance_after) − ln(balance_before): Kelly-style growth of the bankroll.
