@@ -1,10 +1,10 @@
 from django.contrib import admin, messages
 from django.utils import timezone
 
+from core.admin_actions import audited, policy_permission
 from core.models import ApiToken, IdempotencyRecord
-from core.services import token_create
 from core.policy import Act
-from operator_console.admin_actions import audited, policy_permission
+from core.services import token_create
 
 
 @admin.register(ApiToken)

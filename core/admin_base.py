@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from operator_console.admin_display import ConsoleDisplayMixin
+from core.admin_display import ConsoleDisplayMixin
 
 
 class ReadOnlyModelAdmin(ConsoleDisplayMixin, admin.ModelAdmin):

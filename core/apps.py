@@ -5,7 +5,7 @@ from django.conf import settings
 class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
-    verbose_name = "API access"
+    verbose_name = "API access and audit trail"
 
     def ready(self) -> None:
         import core.openapi  # noqa: F401 - registers the bearer auth scheme with drf-spectacular

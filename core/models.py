@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -60,3 +61,38 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.token_id}:{self.key}"
+
+
+class ActionOutcome(models.TextChoices):
+    OK = "ok", "OK"
+    ERROR = "error", "Error"
+
+
+class AdminActionLog(models.Model):
+    """The audit trail of staff actions: who did what to which rows, and with what result. Written only
+    by `core.services.admin_action_record` (through `core.admin_actions.audited` for admin actions);
+    read-only in the admin, where operator_console shows it. Its table keeps the name it was created
+    with in operator_console (the model moved down without touching the data)."""
+
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    # Kept verbatim so the trail survives the user being renamed or deleted.
+    actor_username = models.CharField(max_length=150)
+    action = models.CharField(max_length=64, db_index=True)
+    target_model = models.CharField(max_length=100, blank=True, default="", help_text="app_label.model")
+    object_ids = models.JSONField(default=list, blank=True)
+    object_reprs = models.JSONField(default=list, blank=True)
+    outcome = models.CharField(max_length=8, choices=ActionOutcome.choices, default=ActionOutcome.OK)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    request_id = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "operator_console_adminactionlog"
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["action", "-id"], name="adminlog_action_id_desc")]
+        constraints = [models.CheckConstraint(condition=models.Q(outcome__in=["ok", "error"]),
+                                              name="adminactionlog_outcome_valid")]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_username} at {self.created_at:%Y-%m-%d %H:%M:%S}"

@@ -1,16 +1,22 @@
-"""Writes of the core kernel: API tokens."""
+"""Writes of the core kernel: API tokens and the admin audit trail."""
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 
-from core.models import ApiToken, IdempotencyRecord, Role
+from core.models import ActionOutcome, AdminActionLog, ApiToken, IdempotencyRecord, Role
+from core.policy import Actor
+from core.request_context import get_request_id
 
 TOKEN_PREFIX_BYTES = 4
 TOKEN_LAST_USED_RESOLUTION = timedelta(seconds=60)
+MAX_LOGGED_OBJECTS = 100
 
 
 def hash_token_secret(raw_token: str) -> str:
@@ -60,3 +66,27 @@ def idempotency_records_purge(*, now: datetime | None = None, ttl: timedelta) ->
     with transaction.atomic():
         deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+def admin_action_record(*, actor: Actor | Any, action: str, objects: Iterable[Model] = (), target_model: str = "",
+                        details: dict[str, Any] | None = None, outcome: str = ActionOutcome.OK,
+                        object_count: int | None = None) -> AdminActionLog:
+    """Append one row to the admin audit trail. The first MAX_LOGGED_OBJECTS objects are stored by
+    id and repr; `details["object_count"]` keeps the full count when more were affected."""
+    objects = list(objects)
+    if objects and not target_model:
+        target_model = objects[0]._meta.label_lower
+    details = dict(details or {})
+    object_count = len(objects) if object_count is None else object_count
+    if object_count > MAX_LOGGED_OBJECTS:
+        details["object_count"] = object_count
+    shown = objects[:MAX_LOGGED_OBJECTS]
+    if isinstance(actor, Actor):  # an API token's owner or a console login, as core.policy sees it
+        actor_id, username = actor.user_id, actor.username
+    else:
+        actor_id, username = getattr(actor, "pk", None), getattr(actor, "username", "") or ""
+    return AdminActionLog.objects.create(
+        actor_id=actor_id, actor_username=username,
+        action=action, target_model=target_model, object_ids=[str(obj.pk) for obj in shown],
+        object_reprs=[str(obj)[:200] for obj in shown], outcome=outcome, details=details,
+        request_id=get_request_id())

@@ -8,7 +8,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin_actions import audited, policy_permission
 from core.admin_base import ReadOnlyModelAdmin
+from core.admin_display import ConsoleDisplayMixin
+from core.formatting import percent_text
+from core.policy import Act, actor_from_user, scope
+from core.services import admin_action_record
 from fingerprint_app import services
 from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_frequencies_svg
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
@@ -16,11 +21,6 @@ from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCamp
 from fingerprint_app.stats import SufficientStats
 from games_app.admin import GameVersionAdmin
 from games_app.models import GameVersion
-from core.policy import Act, actor_from_user, scope
-from operator_console.admin_actions import audited, policy_permission
-from operator_console.admin_display import ConsoleDisplayMixin
-from operator_console.formatting import percent_text
-from operator_console.services import admin_action_record
 
 
 def _pretty(data) -> str:

@@ -4,10 +4,10 @@ from django import forms
 from django.contrib import admin
 from django.utils.html import format_html
 
+from core.admin_display import ConsoleDisplayMixin
 from games_app.exceptions import InvalidGameDefinition
 from games_app.models import Game, GameVersion
 from games_app.services import game_load, parse_definition
-from operator_console.admin_display import ConsoleDisplayMixin
 
 
 class GameVersionInline(ConsoleDisplayMixin, admin.TabularInline):

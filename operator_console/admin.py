@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from core.admin_base import ReadOnlyModelAdmin
-from operator_console.models import AdminActionLog
+from core.models import AdminActionLog
 
 
 @admin.register(AdminActionLog)

@@ -4,7 +4,7 @@ Every number is a percentage, as in the table under it."""
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
-from operator_console.formatting import percent_text
+from core.formatting import percent_text
 from operator_console.selectors import EDGE_MIN_ROUNDS, GameEdge
 
 ROW_HEIGHT = 34

@@ -9,7 +9,7 @@ from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from operator_console.models import AdminActionLog
+from core.models import AdminActionLog
 
 ZERO = Decimal(0)
 # Below this many rounds a realised edge is mostly luck (one 5x win on one round reads -400%); the

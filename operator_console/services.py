@@ -1,60 +1,30 @@
-"""Writes of the operator console: the admin audit trail, console roles and logins, and the
-console's own tasks (audits, commit expiry), each recorded in the trail."""
+"""Writes of the operator console: console roles and logins, and the console's own tasks (audits,
+commit expiry, force-close), each recorded in the admin trail (core.services.admin_action_record)."""
 import secrets
-from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
-from django.db.models import Model
 
+from core.models import ActionOutcome, AdminActionLog
 from core.policy import CONSOLE_GROUP_ROLES, Actor
-from core.request_context import get_request_id
-from operator_console.models import ActionOutcome, AdminActionLog
+from core.services import admin_action_record
 from sessions_app.services import session_force_close
 
 CONSOLE_ROLES = {role: group for group, role in CONSOLE_GROUP_ROLES.items()}
 OPERATORS_GROUP, ADMINS_GROUP = CONSOLE_ROLES["operator"], CONSOLE_ROLES["admin"]
-# What operators may do besides viewing every table (DESIGN.md §7): the console's actions.
-OPERATOR_ACTION_CODENAMES = ("view_dashboard", "run_audits", "freeze_wallets", "revoke_tokens", "expire_commits",
-                             "abort_sessions", "start_campaigns")
-MAX_LOGGED_OBJECTS = 100
-
-
-def admin_action_record(*, actor: Actor | Any, action: str, objects: Iterable[Model] = (), target_model: str = "",
-                        details: dict[str, Any] | None = None, outcome: str = ActionOutcome.OK,
-                        object_count: int | None = None) -> AdminActionLog:
-    """Append one row to the admin audit trail. The first MAX_LOGGED_OBJECTS objects are stored by
-    id and repr; `details["object_count"]` keeps the full count when more were affected."""
-    objects = list(objects)
-    if objects and not target_model:
-        target_model = objects[0]._meta.label_lower
-    details = dict(details or {})
-    object_count = len(objects) if object_count is None else object_count
-    if object_count > MAX_LOGGED_OBJECTS:
-        details["object_count"] = object_count
-    shown = objects[:MAX_LOGGED_OBJECTS]
-    if isinstance(actor, Actor):  # an API token's owner or a console login, as core.policy sees it
-        actor_id, username = actor.user_id, actor.username
-    else:
-        actor_id, username = getattr(actor, "pk", None), getattr(actor, "username", "") or ""
-    return AdminActionLog.objects.create(
-        actor_id=actor_id, actor_username=username,
-        action=action, target_model=target_model, object_ids=[str(obj.pk) for obj in shown],
-        object_reprs=[str(obj)[:200] for obj in shown], outcome=outcome, details=details,
-        request_id=get_request_id())
 
 
 def roles_sync(*, using: str = "default") -> tuple[Group, Group]:
-    """Create or refresh the `operators` and `admins` groups. Operators: every view permission plus
-    the console's actions (and adding probe campaigns); admins: every permission. Idempotent."""
+    """Create or refresh the `operators` and `admins` groups. Operators: every view permission (and adding
+    probe campaigns); admins: every permission. Idempotent. What each role may *do* (console actions,
+    the dashboard) is core.policy's answer for the group's role, not a Django permission."""
     with transaction.atomic(using=using):
         operators, _ = Group.objects.using(using).get_or_create(name=OPERATORS_GROUP)
         admins, _ = Group.objects.using(using).get_or_create(name=ADMINS_GROUP)
         every = Permission.objects.using(using).all()
         operator_perms = every.filter(codename__startswith="view_") | every.filter(
-            content_type__app_label="operator_console", codename__in=OPERATOR_ACTION_CODENAMES) | every.filter(
             content_type__app_label="fingerprint_app", codename="add_probecampaign")
         operators.permissions.set(operator_perms)
         admins.permissions.set(every)

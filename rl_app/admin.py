@@ -1,8 +1,8 @@
 from django.contrib import admin
 
+from core.admin_actions import policy_model_permission
 from core.admin_base import ReadOnlyModelAdmin
 from core.policy import Act
-from operator_console.admin_actions import policy_model_permission
 from rl_app.models import ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookHook
 from rl_app.services import webhook_hook_set_active
 

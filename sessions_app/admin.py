@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
 
+from core.admin_actions import audited, policy_permission
 from core.admin_base import ReadOnlyModelAdmin
+from core.admin_display import ConsoleDisplayMixin
 from core.policy import Act, actor_from_user
-from operator_console.admin_actions import audited, policy_permission
-from operator_console.admin_display import ConsoleDisplayMixin
 from sessions_app.exceptions import InvalidStateTransition
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
 from sessions_app.services import session_force_close

@@ -1,9 +1,9 @@
 from django.contrib import admin, messages
 
+from core.admin_actions import audited, policy_model_permission, policy_permission
 from core.admin_base import ReadOnlyModelAdmin
+from core.admin_display import ConsoleDisplayMixin
 from core.policy import Act
-from operator_console.admin_actions import audited, policy_model_permission, policy_permission
-from operator_console.admin_display import ConsoleDisplayMixin
 from wallet_app import services
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
 

@@ -1,12 +1,12 @@
 from django.contrib import admin, messages
 
+from core.admin_actions import audited, policy_permission
 from core.admin_base import ReadOnlyModelAdmin
+from core.admin_display import ConsoleDisplayMixin
+from core.policy import Act
 from games_app.casino import services
 from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats, CasinoLottoDraw,
                                      CasinoLottoTicket, CasinoRequest, CasinoRound)
-from core.policy import Act
-from operator_console.admin_actions import audited, policy_permission
-from operator_console.admin_display import ConsoleDisplayMixin
 
 
 @admin.register(CasinoChannel)

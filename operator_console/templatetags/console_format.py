@@ -1,6 +1,6 @@
 from django import template
 
-from operator_console.formatting import count_text, money_text, percent_text
+from core.formatting import count_text, money_text, percent_text
 
 register = template.Library()
 

@@ -11,9 +11,10 @@ from django.test import Client
 from django.utils import timezone
 
 from core.models import IdempotencyRecord
+from core.services import admin_action_record
 from games_app.casino.services import lotto_current_draw
 from games_app.services import game_load
-from operator_console.services import admin_action_record, operator_login_upsert
+from operator_console.services import operator_login_upsert
 from sessions_app.services import session_act, session_create
 from tests.casino.conftest import A2A
 from tests.sessions_app.conftest import TEST_GAME

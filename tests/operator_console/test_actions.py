@@ -10,10 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import DomainError
-from core.models import ApiToken
+from core.models import AdminActionLog, ApiToken
 from games_app.casino.models import CasinoChannel, CasinoCommit
 from games_app.models import GameVersion
-from operator_console.models import AdminActionLog
 from sessions_app.models import GameplaySession, SessionState, SessionTransition
 from wallet_app.models import LedgerAudit, Wallet
 
@@ -174,8 +173,8 @@ def test_dashboard_task_refuses_get_and_unknown_tasks(operator_console_client, w
 
 def test_admin_action_log_is_read_only(root_client, world):
     log = AdminActionLog.objects.first()
-    assert root_client.get(reverse("admin:operator_console_adminactionlog_add")).status_code == 403
-    assert root_client.post(reverse("admin:operator_console_adminactionlog_delete", args=[log.pk]),
+    assert root_client.get(reverse("admin:core_adminactionlog_add")).status_code == 403
+    assert root_client.post(reverse("admin:core_adminactionlog_delete", args=[log.pk]),
                             {"post": "yes"}).status_code == 403
     assert AdminActionLog.objects.filter(pk=log.pk).exists()
 

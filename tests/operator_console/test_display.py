@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from operator_console.charts import house_edge_svg
-from operator_console.formatting import money_text, percent_text
+from core.formatting import money_text, percent_text
 from operator_console.selectors import EDGE_MIN_ROUNDS, GameEdge
 from wallet_app import services as wallet_services
 
@@ -36,7 +36,8 @@ def test_admin_is_branded_and_names_apps_in_words(root_client):
     page = root_client.get(reverse("admin:index")).content.decode()
     assert "<title>Operations | Agent Royale operations</title>" in page
     assert "Agent Royale operations</a>" in page and "Django administration" not in page
-    for app in ("Wallets", "Slot games", "A2A casino", "Gameplay sessions", "Fingerprinting", "API access"):
+    for app in ("Wallets", "Slot games", "A2A casino", "Gameplay sessions", "Fingerprinting",
+                "API access and audit trail"):
         assert f">{app}</a>" in page, app
     assert "Wallet_App" not in page and "Casino</a>" not in page
 

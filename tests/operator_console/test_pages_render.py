@@ -64,7 +64,7 @@ def test_campaign_and_profile_pages_render_with_data(root_client, campaign):
 def test_admin_index_renders_every_app(root_client, campaign):
     html, text = _page(root_client, reverse("admin:index"))
     assert "Operator console" in text and "Dashboard" in text
-    for app in ("Wallets", "Slot games", "A2A casino", "Gameplay sessions", "Fingerprinting", "API access",
+    for app in ("Wallets", "Slot games", "A2A casino", "Gameplay sessions", "Fingerprinting", "API access and audit trail",
                 "RL traces and webhooks"):
         assert app in text
     assert "Webhook deliveries" in text and "deliverys" not in text

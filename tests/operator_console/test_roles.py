@@ -1,6 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
@@ -15,12 +15,37 @@ def test_roles_groups_exist_after_migrate_with_expected_permissions():
     admins = Group.objects.get(name="admins")
     operator_perms = set(operators.permissions.values_list("content_type__app_label", "codename"))
     assert ("wallet_app", "view_wallet") in operator_perms and ("casino", "view_casinoround") in operator_perms
-    assert ("operator_console", "freeze_wallets") in operator_perms
-    assert ("operator_console", "run_audits") in operator_perms
+    assert ("core", "view_adminactionlog") in operator_perms
     assert ("wallet_app", "change_wallet") not in operator_perms
     assert ("core", "add_apitoken") not in operator_perms
     assert admins.permissions.count() > operators.permissions.count()
     assert ("core", "add_apitoken") in set(admins.permissions.values_list("content_type__app_label", "codename"))
+
+
+def test_console_permissions_are_only_the_model_ones_policy_decides_the_actions():
+    # Console actions and the dashboard ask core.policy; the custom codenames the console once declared
+    # (and granted to operators) are gone, from the table and from every group.
+    console_codenames = {"view_dashboard", "run_audits", "freeze_wallets", "revoke_tokens", "expire_commits",
+                         "abort_sessions", "start_campaigns"}
+    assert not Permission.objects.filter(codename__in=console_codenames).exists()
+    assert not Permission.objects.filter(content_type__app_label="operator_console").exists()
+    log_perms = set(Permission.objects.filter(content_type__app_label="core", content_type__model="adminactionlog")
+                    .values_list("codename", flat=True))
+    assert log_perms == {"add_adminactionlog", "change_adminactionlog", "delete_adminactionlog", "view_adminactionlog"}
+    operators = Group.objects.get(name="operators")
+    assert set(operators.permissions.exclude(codename__startswith="view_").values_list(
+        "content_type__app_label", "codename")) == {("fingerprint_app", "add_probecampaign")}
+
+
+def test_dashboard_link_shows_exactly_to_those_the_dashboard_lets_in(operator_user):
+    staff = get_user_model().objects.create_user("stan", password="x", is_staff=True)  # staff without a console role
+    for user, allowed in ((operator_user, True), (staff, False)):
+        client = Client()
+        client.force_login(user)
+        index = client.get(reverse("admin:index"))
+        assert (reverse("operator-dashboard").encode() in index.content) is allowed
+        assert (reverse("admin:core_adminactionlog_changelist").encode() in index.content) is allowed
+        assert client.get(reverse("operator-dashboard")).status_code == (200 if allowed else 403)
 
 
 def test_roles_sync_is_idempotent():

@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.models import ApiToken
+from core.models import AdminActionLog, ApiToken
 from core.policy import RULES, Act
 from core.services import token_create
-from operator_console.models import AdminActionLog
 from rl_app.models import PolicyFeedback, WebhookHook
 from sessions_app.models import GameplaySession
 from sessions_app.services import session_act, session_create

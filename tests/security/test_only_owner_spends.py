@@ -5,7 +5,7 @@ agent's money (sessions_app.locks dropped the owner filter for staff). Staff may
 and stop one with the audited force_close, which moves no money."""
 import pytest
 
-from operator_console.models import AdminActionLog
+from core.models import AdminActionLog
 from sessions_app.models import GameplaySession
 from tests.security.conftest import error_code, playing_session, session_snapshot
 

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from django.contrib import messages
 
 from core.exceptions import DomainError
+from core.models import ActionOutcome
 from core.policy import actor_from_user, allows_any, role_allows
-from operator_console.models import ActionOutcome
-from operator_console.services import MAX_LOGGED_OBJECTS, admin_action_record
+from core.services import MAX_LOGGED_OBJECTS, admin_action_record
 
 
 def policy_permission(action: str) -> Callable:

@@ -8,8 +8,8 @@ from decimal import Decimal
 from django.contrib import admin
 from django.db import models
 
+from core.formatting import count_text, money_text, percent_text
 from core.money import MONEY_DECIMAL_PLACES
-from operator_console.formatting import count_text, money_text, percent_text
 
 _SUFFIX = "_shown"
 
