@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("bare view", "GET /me", "v1 spin", "v2 batch")
 
 
-def measure(rounds: int, batch: int, profile: str | None = None) -> dict:
+def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[float] | None = None,
+            runs: int = 2) -> dict:
     sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT", str(ROOT)))  # --compare runs this file on another checkout
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casino_project.settings")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
@@ -90,6 +91,7 @@ def measure(rounds: int, batch: int, profile: str | None = None) -> dict:
             profiler = cProfile.Profile(time.process_time)
             profiler.runcall(lambda: [run() for _ in range(count)])
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
+            pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(count):
             run()
@@ -97,7 +99,43 @@ def measure(rounds: int, batch: int, profile: str | None = None) -> dict:
                          "wall_ms": (time.perf_counter() - wall) * 1000 / count}
     figures["v2 batch"]["per_spin_cpu_ms"] = figures["v2 batch"]["cpu_ms"] / batch
     figures["v2 batch"]["per_spin_wall_ms"] = figures["v2 batch"]["wall_ms"] / batch
+    if tracing:
+        measure_tracing(requests, rounds=rounds, ratios=tracing, runs=runs)
     return figures
+
+
+def measure_tracing(requests: dict, *, rounds: int, ratios: list[float], runs: int) -> None:
+    """CPU per request with tracing off and on at each sampling ratio, alternating in this one process
+    (off, r1, r2, ..., off, r1, ...), so the host's noise hits every variant alike. "On" is the production
+    set-up (core.tracing.tracer_provider: batch export over OTLP/HTTP) exporting to a closed port: spans are
+    built, sampled and queued, and the export fails in the background thread, whose CPU is counted too."""
+    import logging
+
+    from core.tracing import tracer_provider, use_tracer_provider
+
+    logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)  # the failing export's tracebacks
+    variants = {"off": None} | {f"on {ratio:g}": tracer_provider(endpoint="http://127.0.0.1:9", service_name="bench-cpu",
+                                                                 sample_ratio=ratio) for ratio in ratios}
+    kinds = ("bare view", "GET /me", "v1 spin")
+    cpu_ms: dict[tuple[str, str], list[float]] = {}
+    try:
+        for _ in range(runs):
+            for label, provider in variants.items():
+                use_tracer_provider(provider)
+                for kind in kinds:
+                    started = time.process_time()
+                    for _ in range(rounds):
+                        requests[kind]()
+                    cpu_ms.setdefault((label, kind), []).append((time.process_time() - started) * 1000 / rounds)
+    finally:
+        use_tracer_provider(None)
+    print(f"\ntracing: CPU ms per request, median of {runs} alternating runs (+% against off)")
+    print(f"{'request':<16}" + "".join(f"{label:>16}" for label in variants))
+    for kind in kinds:
+        off = statistics.median(cpu_ms[("off", kind)])
+        cells = [f"{off:>16.2f}"] + [f"{statistics.median(cpu_ms[(label, kind)]):>8.2f} ({statistics.median(cpu_ms[(label, kind)]) / off - 1:+.0%})"
+                                     .rjust(16) for label in list(variants)[1:]]
+        print(f"{kind:<16}" + "".join(cells))
 
 
 def print_figures(figures: dict, batch: int) -> None:
@@ -151,6 +189,8 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="another checkout to compare with, A/B/A/B")
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--profile", choices=KINDS, help="also print a cProfile (CPU time) of this request kind")
+    parser.add_argument("--tracing", type=float, nargs="+", metavar="RATIO",
+                        help="also measure tracing off against on at these sampling ratios (e.g. 0.05 1), --runs times")
     parser.add_argument("--json-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if not 1 <= args.rounds <= 100_000 or not 1 <= args.batch <= 1000 or not 1 <= args.runs <= 20:
@@ -162,7 +202,7 @@ def main() -> None:
     if "DATABASE_URL" not in os.environ:
         os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/royale_cpu"
         _ensure_database(os.environ["DATABASE_URL"])
-    figures = measure(args.rounds, args.batch, args.profile)
+    figures = measure(args.rounds, args.batch, args.profile, args.tracing, args.runs)
     if args.json_only:
         print(json.dumps(figures))
     else:
