@@ -1,6 +1,7 @@
 """Per-token rate limits, anonymous requests by client IP: fixed windows counted in the shared cache.
 
-One cache round trip per request. With Redis (production) the window's counter is bumped by INCR and
+One cache round trip per request (for a token, core.auth also reads the client's authentication failures in
+it). With Redis (production) the window's counter is bumped by INCR and
 given the window's end as its expiry by EXPIREAT, both in one pipeline: the end is the same for every
 request of a window, so setting it again is harmless, and a counter never outlives its window. Every
 API process shares the counters, so the budget holds across processes and hosts. Without Redis (local
@@ -13,6 +14,7 @@ import ipaddress
 import time
 import zlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.conf import settings
@@ -56,31 +58,75 @@ def _window_end(key: str, period: int, now: float) -> int:
     return start + period
 
 
-def _redis_client(cache, key: str):
-    """The redis-py client behind Django's RedisCache, or None for another cache backend."""
+@dataclass(frozen=True)
+class Window:
+    """One fixed window of one counter: its cache key, the hits it allows and when it ends (unix seconds)."""
+    key: str
+    limit: int
+    end: int
+
+    def wait(self, now: float) -> int:
+        return max(int(self.end - now), 1)
+
+
+def window(*, scope: str, ident: str, rate: str, now: float) -> Window:
+    """The current window of the `rate` counter of `ident` (a token, an address) in `scope`."""
+    limit, period = parse_rate(rate)
+    counter = f"rl:{RATE_GROUP}:{scope}:{ident}:{period}"
+    end = _window_end(counter, period, now)
+    return Window(key=f"{counter}:{end}", limit=limit, end=end)
+
+
+def _redis_client(cache):
+    """The redis-py client behind Django's RedisCache (None for another backend), made once per cache
+    object: Django builds a new client, and its table of ~200 response callbacks, on every call."""
     backend = getattr(cache, "_cache", None)
-    get_client = getattr(backend, "get_client", None)
-    return get_client(key, write=True) if get_client is not None else None
+    if getattr(backend, "get_client", None) is None:
+        return None
+    client = getattr(backend, "_royale_write_client", None)
+    if client is None:
+        client = backend._royale_write_client = backend.get_client(write=True)  # the write pool: the same for every key
+    return client
 
 
-def _count(cache, key: str, window_end: int, now: float) -> int:
-    """Count one hit on the window's counter and return the new count: one round trip."""
-    cache_key = cache.make_and_validate_key(key)
-    client = _redis_client(cache, cache_key)
+def hit(counted: Window, *, now: float, peek: Window | None = None) -> tuple[int, int]:
+    """Count one hit on `counted` and read the count of `peek` (0 when absent or not asked): one round trip to
+    the shared cache. Returns (the new count of `counted`, the count of `peek`)."""
+    cache = caches[settings.RATELIMIT_USE_CACHE]
+    client = _redis_client(cache)
     if client is not None:
         pipeline = client.pipeline(transaction=False)
-        pipeline.incr(cache_key)
-        pipeline.expireat(cache_key, window_end + 1)
-        count, _ = pipeline.execute()
-        return int(count)
-    timeout = max(window_end + 1 - now, 1)
-    if cache.add(key, 1, timeout=timeout):
+        pipeline.incr(cache.make_and_validate_key(counted.key))
+        pipeline.expireat(cache.make_and_validate_key(counted.key), counted.end + 1)
+        if peek is not None:
+            pipeline.get(cache.make_and_validate_key(peek.key))
+        count, _, *peeked = pipeline.execute()
+        return int(count), int(peeked[0] or 0) if peeked else 0
+    return _local_hit(cache, counted, now), (cache.get(peek.key, 0) if peek is not None else 0)
+
+
+def _local_hit(cache, counted: Window, now: float) -> int:
+    timeout = max(counted.end + 1 - now, 1)
+    if cache.add(counted.key, 1, timeout=timeout):
         return 1
     try:
-        return cache.incr(key)
+        return cache.incr(counted.key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
+        cache.add(counted.key, 1, timeout=timeout)
         return 1
+
+
+def read(counted: Window) -> int:
+    """The count of a window without counting a hit."""
+    return int(caches[settings.RATELIMIT_USE_CACHE].get(counted.key, 0) or 0)
+
+
+def over_limit(counted: Window, count: int, *, scope: str, now: float) -> int | None:
+    """The seconds to wait when `count` hits exceed the window's limit, else None."""
+    if count <= counted.limit:
+        return None
+    metrics.RATE_LIMITED.labels(scope=scope).inc()
+    return counted.wait(now)
 
 
 def consume(request, *, scope: str, key: str | Callable, rate: str | Callable) -> int | None:
@@ -88,31 +134,26 @@ def consume(request, *, scope: str, key: str | Callable, rate: str | Callable) -
     return the seconds to wait if it is over the limit, else None."""
     group = f"{RATE_GROUP}:{scope}"
     ident = client_ip_key(request) if key == "ip" else key(group, request)
-    limit, period = parse_rate(rate(group, request) if callable(rate) else rate)
     now = time.time()
-    counter = f"rl:{group}:{ident}:{period}"
-    window_end = _window_end(counter, period, now)
-    if _count(caches[settings.RATELIMIT_USE_CACHE], f"{counter}:{window_end}", window_end, now) <= limit:
-        return None
-    metrics.RATE_LIMITED.labels(scope=scope).inc()
-    return max(int(window_end - now), 1)
-
-
-def _token_key(group: str, request) -> str:
-    return f"token:{request.api_token.prefix}"
-
-
-def _token_rate(group: str, request) -> str:
-    return request.api_token.rate_limit or settings.DEFAULT_TOKEN_RATE_LIMIT
+    counted = window(scope=scope, ident=ident, rate=rate(group, request) if callable(rate) else rate, now=now)
+    count, _ = hit(counted, now=now)
+    return over_limit(counted, count, scope=scope, now=now)
 
 
 class TokenRateThrottle(BaseThrottle):
+    """A token's budget is counted by core.auth.BearerTokenAuthentication (one round trip with the failure
+    check); this answers with its result. Anonymous requests are counted here, per client IP."""
+
     def allow_request(self, request, view) -> bool:
         if not settings.RATELIMIT_ENABLE:
             return True
         django_request = request._request
-        if token_of(request) is not None:
-            self._wait = consume(django_request, scope="token", key=_token_key, rate=_token_rate)
+        token = token_of(request)
+        if token is not None and hasattr(django_request, "token_rate_wait"):
+            self._wait = django_request.token_rate_wait
+        elif token is not None:  # authenticated by other means than BearerTokenAuthentication
+            self._wait = consume(django_request, scope="token", key=lambda group, req: f"token:{token.prefix}",
+                                 rate=token.rate_limit or settings.DEFAULT_TOKEN_RATE_LIMIT)
         else:
             self._wait = consume(django_request, scope="anon", key="ip", rate=settings.ANON_RATE_LIMIT)
         return self._wait is None

@@ -22,7 +22,6 @@ from core import jsonbody
 from core.auth import BEARER_CHALLENGE, authenticate_request
 from core.errors import error_response
 from core.policy import Act, allows_any
-from core.ratelimit import consume
 from games_app.engine.interface import spin_from_draws, spin_from_seed
 from games_app.exceptions import GameNotFound
 from games_app.selectors import definition_for, game_latest_version
@@ -36,7 +35,8 @@ def _error(request, status: int, code: str, message: str, headers: dict[str, str
 @require_POST
 def remote_engine_spin(request, slug: str):
     try:
-        token = authenticate_request(request)
+        token, rate_wait = authenticate_request(request, rate_scope="engine",
+                                                token_rate=lambda token: settings.REMOTE_ENGINE_RATE_LIMIT)
     except Throttled as exc:
         return _error(request, 429, "RATE_LIMITED", "Too many failed authentications.",
                       headers={"Retry-After": str(int(exc.wait or 1))})
@@ -46,11 +46,8 @@ def remote_engine_spin(request, slug: str):
     if token is None:
         return _error(request, 401, "UNAUTHENTICATED", "A bearer token is required.",
                       headers={"WWW-Authenticate": BEARER_CHALLENGE})
-    if settings.RATELIMIT_ENABLE:
-        wait = consume(request, scope="engine", key=lambda group, req: f"token:{token.prefix}",
-                       rate=settings.REMOTE_ENGINE_RATE_LIMIT)
-        if wait is not None:
-            return _error(request, 429, "RATE_LIMITED", "Rate limit exceeded.", headers={"Retry-After": str(wait)})
+    if rate_wait is not None:
+        return _error(request, 429, "RATE_LIMITED", "Rate limit exceeded.", headers={"Retry-After": str(rate_wait)})
     try:
         body = jsonbody.loads(request.body)
     except jsonbody.BodyRejected as exc:

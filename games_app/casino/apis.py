@@ -20,7 +20,7 @@ from django.http import HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 
-from core.auth import authenticate_request
+from core.auth import authenticate_request, default_token_rate
 from core.exceptions import DomainError
 from core.money import format_amount
 from core.ratelimit import consume
@@ -101,21 +101,19 @@ def resolve_caller(request) -> services.Caller:
     """Optional bearer token; anonymous only when A2A_ALLOW_ANONYMOUS. Also applies the rate limit."""
     client_ip = request.META.get("REMOTE_ADDR") or None
     try:
-        token = authenticate_request(request)
+        token, rate_wait = authenticate_request(request, rate_scope="a2a-token", token_rate=default_token_rate)
     except Throttled as exc:
         raise RateLimited(retry_after=int(exc.wait or 1)) from None
     except AuthenticationFailed as exc:
         raise Unauthorized(str(exc.detail)) from None
     if token is not None:
         request.api_token = token
+        if rate_wait is not None:
+            raise RateLimited(retry_after=rate_wait)
     elif not settings.A2A_ALLOW_ANONYMOUS:
         raise AnonymousNotAllowed()
-    if settings.RATELIMIT_ENABLE:
-        if token is not None:
-            wait = consume(request, scope="a2a-token", key=lambda group, req: f"token:{token.prefix}",
-                           rate=token.rate_limit or settings.DEFAULT_TOKEN_RATE_LIMIT)
-        else:
-            wait = consume(request, scope="a2a-anon", key="ip", rate=settings.A2A_ANON_IP_RATE_LIMIT)
+    elif settings.RATELIMIT_ENABLE:
+        wait = consume(request, scope="a2a-anon", key="ip", rate=settings.A2A_ANON_IP_RATE_LIMIT)
         if wait is not None:
             raise RateLimited(retry_after=wait)
     return services.Caller(owner=token.owner if token else None, client_ip=client_ip)

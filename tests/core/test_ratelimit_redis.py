@@ -7,8 +7,10 @@ import pytest
 import redis
 from django.core.cache.backends.redis import RedisCache
 from django.test import RequestFactory
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 
 from core import ratelimit
+from core.auth import authenticate_request
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 
@@ -49,9 +51,7 @@ def test_two_processes_share_one_budget(prefix, monkeypatch):
     assert 1 <= waits[3] <= 60
 
 
-def test_a_request_costs_one_round_trip_and_the_counter_expires_with_its_window(prefix, monkeypatch):
-    cache = _process_cache(prefix)
-    _consume(cache, monkeypatch)  # connect
+def _count_round_trips(monkeypatch) -> list:
     sent = []
     original = redis.connection.AbstractConnection.send_packed_command
 
@@ -60,8 +60,35 @@ def test_a_request_costs_one_round_trip_and_the_counter_expires_with_its_window(
         return original(self, command, check_health)
 
     monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return sent
+
+
+def test_a_request_costs_one_round_trip_and_the_counter_expires_with_its_window(prefix, monkeypatch):
+    cache = _process_cache(prefix)
+    _consume(cache, monkeypatch)  # connect
+    sent = _count_round_trips(monkeypatch)
     assert _consume(cache, monkeypatch) is None
     assert len(sent) == 1  # INCR and EXPIREAT pipelined
     client = redis.Redis.from_url(REDIS_URL)
     [key] = list(client.scan_iter(f"{prefix}*"))
     assert int(client.get(key)) == 2 and 0 < client.ttl(key) <= 61
+
+
+@pytest.mark.django_db
+def test_a_token_is_rate_limited_and_failure_checked_in_one_round_trip(prefix, monkeypatch, make_token, settings):
+    settings.AUTH_FAILURE_RATE_LIMIT = "2/m"
+    monkeypatch.setattr(ratelimit, "caches", {"default": _process_cache(prefix)})
+    _, raw = make_token("agent")
+    request = RequestFactory().get("/api/v1/me", REMOTE_ADDR="10.1.2.4", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    authenticate_request(request, rate_scope="test", token_rate=lambda token: "3/m")  # connect
+    sent = _count_round_trips(monkeypatch)
+    token, wait = authenticate_request(request, rate_scope="test", token_rate=lambda token: "3/m")
+    assert token is not None and wait is None and len(sent) == 1  # INCR, EXPIREAT and the failures' GET
+    assert authenticate_request(request, rate_scope="test", token_rate=lambda token: "3/m")[1] is None
+    assert 1 <= authenticate_request(request, rate_scope="test", token_rate=lambda token: "3/m")[1] <= 60
+    bad = RequestFactory().get("/api/v1/me", REMOTE_ADDR="10.1.2.4", HTTP_AUTHORIZATION=f"Bearer {raw[:-1]}{'y' if raw.endswith('x') else 'x'}")
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            authenticate_request(bad, rate_scope="test", token_rate=lambda token: "3/m")
+    with pytest.raises(Throttled):  # the correct token too, once the address has used up its failures
+        authenticate_request(request, rate_scope="test", token_rate=lambda token: "100/m")
