@@ -9,8 +9,20 @@ service works on rows it has locked, and `flush()` sends them together as data-m
          w2 AS (UPDATE wallet SET ... WHERE id = ...)
     UPDATE session SET ... WHERE id = ...
 
-The SQL of each part is Django's own (InsertQuery / UpdateQuery compilers), so values are adapted
-exactly as `bulk_create` and `save(update_fields=...)` adapt them. PostgreSQL runs every part exactly
+Updates are compiled by Django's UpdateQuery, so values are adapted exactly as `save(update_fields=...)`
+adapts them. Inserts of plain columns (text, integers, money, floats, booleans, timestamps, JSON) go
+as ONE parameter per model, a JSON array of row arrays that PostgreSQL unpacks and casts::
+
+    INSERT INTO ledger (wallet_id, amount, ...)
+    SELECT (r->>0)::bigint, (r->>1)::numeric, ... FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY ...
+
+Django's own bulk form (UNNEST of one array per column) cost ~0.3 ms of CPU per spin of a v2 batch:
+every value goes through the field's get_db_prep_save, then psycopg quotes every array element with a
+regular expression (Django's connections bind client-side); one C-level `json.dumps` of the rows is a
+tenth of that. Values keep their exact text: money goes as the Decimal's string and is cast to
+numeric (never a float), timestamps as ISO 8601 with their offset, floats as their shortest repr. A
+value of any other type, an expression, or a model with a column type not listed goes through
+Django's compiler as before. PostgreSQL runs every part exactly
 once, on one snapshot; that is safe here because no part reads what another writes: rows are built in
 Python from the locked rows, foreign keys are DEFERRABLE INITIALLY DEFERRED (checked at commit),
 CHECK and UNIQUE constraints hold per row, and each row is updated at most once per flush (updates
@@ -24,8 +36,12 @@ What it does not do (the callers do not need it): no `save()`/`post_save` signal
 no primary keys back on inserted objects, no reads of queued rows before `flush()` — a service that
 must read what it queued (a summary over the steps) flushes first.
 """
+import datetime
+import json
+import math
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from decimal import Decimal
 
 from django.db import connections, models
 from django.db.models.sql import InsertQuery, UpdateQuery
@@ -81,6 +97,21 @@ class WriteBatch:
             cursor.execute(sql, params)
 
     def _insert_sql(self, model: type[models.Model], objs: list[models.Model]) -> tuple[str, tuple]:
+        connection = connections[self.using]
+        plan = _RowsInsert.of(model, connection)
+        if plan is not None:
+            try:
+                rows = plan.rows(objs, connection)
+            except _NotPlain:
+                pass
+            else:
+                for obj in objs:
+                    obj._state.adding = False
+                    obj._state.db = self.using
+                return plan.sql, (json.dumps(rows, separators=(",", ":")),)
+        return self._compiled_insert_sql(model, objs)
+
+    def _compiled_insert_sql(self, model: type[models.Model], objs: list[models.Model]) -> tuple[str, tuple]:
         opts = model._meta
         fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
         for obj in objs:
@@ -102,6 +133,141 @@ class WriteBatch:
         query.add_update_fields([(field, None, field.pre_save(instance, False)) for field in fields])
         query.add_filter("pk", instance.pk)
         return query.get_compiler(using=self.using).as_sql()
+
+
+class _NotPlain(Exception):
+    """A value the JSON rows cannot carry exactly as Django would write it (an expression)."""
+
+
+def _plain(field: models.Field, connection, value):
+    """`value` as Django would send it for `field` (get_db_prep_save), for a value not of the column's usual
+    Python type (an int for a money column, a naive datetime, ...); expressions are not plain."""
+    if hasattr(value, "resolve_expression"):
+        raise _NotPlain
+    return field.get_db_prep_save(value, connection)
+
+
+def _text(field, connection):
+    # A str subclass (a TextChoices member) goes as its string data, as CharField.to_python keeps it for psycopg.
+    return lambda value: value if isinstance(value, str) or value is None else _plain(field, connection, value)
+
+
+def _integer(field, connection):
+    return lambda value: value if type(value) is int or value is None else _plain(field, connection, value)
+
+
+def _boolean(field, connection):
+    return lambda value: value if type(value) is bool or value is None else _plain(field, connection, value)
+
+
+def _money(field, connection):
+    def encode(value):
+        if type(value) is not Decimal:
+            if value is None:
+                return None
+            value = _plain(field, connection, value)
+        if not value.is_finite():  # as get_db_prep_save (to_python) refuses it
+            return _plain(field, connection, value)
+        return str(value)  # numeric's input reads it exactly, exponent or not
+    return encode
+
+
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
+
+
+def _float(field, connection):
+    def encode(value):
+        if type(value) is not float:
+            if value is None:
+                return None
+            value = _plain(field, connection, value)
+        if math.isfinite(value):
+            return value  # repr: the shortest text that reads back as the same double
+        return "NaN" if math.isnan(value) else _NON_FINITE[value]  # JSON has no such numbers; float8 reads these
+    return encode
+
+
+def _timestamp(field, connection):
+    def encode(value):
+        if type(value) is not datetime.datetime or value.tzinfo is None:
+            if value is None:
+                return None
+            value = _plain(field, connection, value)
+        return value.isoformat()
+    return encode
+
+
+def _json(field, connection):
+    return lambda value: value  # embedded in the rows document; None is SQL NULL (as Django), see _RowsInsert
+
+
+_ENCODERS: dict[str, Callable] = {
+    "CharField": _text, "TextField": _text, "SlugField": _text, "EmailField": _text,
+    "IntegerField": _integer, "BigIntegerField": _integer, "SmallIntegerField": _integer,
+    "PositiveIntegerField": _integer, "PositiveBigIntegerField": _integer, "PositiveSmallIntegerField": _integer,
+    "AutoField": _integer, "BigAutoField": _integer, "SmallAutoField": _integer,
+    "BooleanField": _boolean, "DecimalField": _money, "FloatField": _float, "DateTimeField": _timestamp,
+    "JSONField": _json,
+}
+
+
+class _RowsInsert:
+    """How one model's new rows are written as a JSON document (see the module docstring); built once
+    per model and connection vendor. `of` answers None for a model with a column it cannot carry."""
+
+    _plans: dict[tuple[type[models.Model], str], "_RowsInsert | None"] = {}
+
+    @classmethod
+    def of(cls, model: type[models.Model], connection) -> "_RowsInsert | None":
+        key = (model, connection.vendor)
+        if key not in cls._plans:
+            cls._plans[key] = cls._build(model, connection) if connection.vendor == "postgresql" else None
+        return cls._plans[key]
+
+    @classmethod
+    def _build(cls, model: type[models.Model], connection) -> "_RowsInsert | None":
+        opts = model._meta
+        fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
+        selects, encoders = [], []
+        for index, field in enumerate(fields):
+            column_type = field.target_field if field.is_relation else field
+            internal = column_type.get_internal_type()
+            if internal not in _ENCODERS or hasattr(field, "get_placeholder") or (
+                    internal == "JSONField" and field.encoder is not None):
+                return None
+            encoders.append(_ENCODERS[internal](field, connection))
+            if internal == "JSONField":
+                selects.append(f"NULLIF(batch_rows.r->{index}, 'null'::jsonb)")
+            else:  # the base type: the column's own length and scale apply on assignment, as in any INSERT
+                selects.append(f"(batch_rows.r->>{index})::{field.db_type(connection).split('(')[0]}")
+        quote = connection.ops.quote_name
+        return cls(model, fields, encoders, sql=(
+            f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
+            f"SELECT {', '.join(selects)} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS batch_rows(r, n) "
+            "ORDER BY batch_rows.n"))
+
+    def __init__(self, model, fields, encoders, *, sql: str) -> None:
+        self.sql = sql
+        self._attnames = [field.attname for field in fields]
+        self._encoders = encoders
+        # Fields that compute their value at save (auto_now_add timestamps): Django's pre_save, per row.
+        self._pre_save = [(index, field) for index, field in enumerate(fields)
+                          if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)]
+        self._relations = [index for index, field in enumerate(fields) if field.is_relation]
+
+    def rows(self, objs: list[models.Model], connection) -> list[list]:
+        attnames, encoders, pre_save, relations = self._attnames, self._encoders, self._pre_save, self._relations
+        rows = []
+        for obj in objs:
+            values = obj.__dict__
+            row = [values[attname] for attname in attnames]
+            if any(row[index] is None for index in relations):
+                obj._prepare_related_fields_for_save(operation_name="insert")  # as Django: raises or fills the fk
+                row = [values[attname] for attname in attnames]
+            for index, field in pre_save:
+                row[index] = field.pre_save(obj, True)
+            rows.append([encode(value) for encode, value in zip(encoders, row)])
+        return rows
 
 
 def loaded_values(instance: models.Model) -> dict[str, object]:
