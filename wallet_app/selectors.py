@@ -5,7 +5,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum, Window
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -182,6 +182,11 @@ def wallet_for_owner(*, owner, currency: str | None = None) -> Wallet | None:
     """The owner's wallet in `currency` (default WALLET_DEFAULT_CURRENCY), or None. Not locked."""
     currency = (currency or settings.WALLET_DEFAULT_CURRENCY).upper()
     return Wallet.objects.filter(owner=owner, currency=currency).order_by("pk").first()
+
+
+def wallet_frozen_exists(*, wallet_id: OuterRef | int) -> Exists:
+    """`wallet_is_frozen` as an expression, to annotate another app's row read (`wallet_id` an OuterRef)."""
+    return Exists(Wallet.objects.filter(pk=wallet_id, frozen=True))
 
 
 def wallet_is_frozen(*, wallet_id: int) -> bool:

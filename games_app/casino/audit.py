@@ -1,14 +1,45 @@
-"""Channel audit: conservation and the nonce chain, checked against the rounds table."""
+"""Channel audit: conservation and the nonce chain, checked against the rounds table; the reservations
+kept on the row, checked against the pending commits and open lotto tickets they summarise."""
+from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Max, Min, Sum
 
-from games_app.casino.models import CasinoChannel, CasinoRound
+from core.money import exact_money
+from games_app.casino import rules
+from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoLottoTicket, CasinoRound
 
 ZERO = Decimal(0)
 
 
-def audit_channel(*, channel: CasinoChannel, totals: dict | None = None) -> list[str]:
+@dataclass
+class Reservations:
+    """What a channel's pending commits and open tickets hold back, derived from those rows."""
+    agent: Decimal = ZERO
+    casino: Decimal = ZERO
+    open_tickets: int = 0
+
+
+def derived_reservations(*, channel_ids: list[int]) -> dict[int, Reservations]:
+    """The reservations of these channels, from their pending commits and open tickets (two statements)."""
+    out: dict[int, Reservations] = defaultdict(Reservations)
+    pending = CasinoCommit.objects.filter(channel_id__in=channel_ids, status=CasinoCommit.Status.PENDING)
+    for channel_id, game, bet in pending.values_list("channel_id", "game", "bet_amount"):
+        agent, casino = rules.commit_reservation(game=game, bet=bet)
+        out[channel_id].agent += agent
+        out[channel_id].casino += casino
+    tickets = (CasinoLottoTicket.objects.filter(channel_id__in=channel_ids, status=CasinoLottoTicket.Status.OPEN)
+               .values("channel_id").annotate(n=Sum("ticket_count")).order_by())
+    for row in tickets:
+        out[row["channel_id"]].open_tickets = row["n"]
+        out[row["channel_id"]].casino += rules.lotto_liability(row["n"])
+    return out
+
+
+@exact_money
+def audit_channel(*, channel: CasinoChannel, totals: dict | None = None,
+                  reservations: Reservations | None = None) -> list[str]:
     """Problems of one channel (empty when consistent)."""
     problems = []
     if channel.agent_deposit + channel.casino_deposit != channel.agent_balance + channel.casino_balance:
@@ -26,6 +57,13 @@ def audit_channel(*, channel: CasinoChannel, totals: dict | None = None) -> list
     if channel.casino_deposit + bets - paid != channel.casino_balance:
         problems.append(f"casino balance {channel.casino_balance} != deposit + bets - payouts "
                         f"({channel.casino_deposit + bets - paid})")
+    if reservations is None:
+        reservations = derived_reservations(channel_ids=[channel.pk])[channel.pk]
+    kept = (channel.reserved_agent, channel.reserved_casino, channel.open_lotto_tickets)
+    derived = (reservations.agent, reservations.casino, reservations.open_tickets)
+    if kept != derived:
+        problems.append(f"reservations (agent, casino, open tickets) {kept} != pending commits and open "
+                        f"tickets {derived}")
     return problems
 
 
@@ -37,11 +75,14 @@ def audit_all_channels(*, batch: int = 500):
         if not channels:
             return
         last_pk = channels[-1].pk
-        rows = (CasinoRound.objects.filter(channel_id__in=[c.pk for c in channels]).values("channel_id")
+        ids = [c.pk for c in channels]
+        rows = (CasinoRound.objects.filter(channel_id__in=ids).values("channel_id")
                 .annotate(n=Count("pk"), lo=Min("nonce"), hi=Max("nonce"), bets=Sum("bet_amount"), paid=Sum("payout")))
         by_channel = {row["channel_id"]: row for row in rows}
+        reservations = derived_reservations(channel_ids=ids)
         empty = {"n": 0, "lo": None, "hi": None, "bets": None, "paid": None}
         for channel in channels:
-            problems = audit_channel(channel=channel, totals=by_channel.get(channel.pk, empty))
+            problems = audit_channel(channel=channel, totals=by_channel.get(channel.pk, empty),
+                                     reservations=reservations[channel.pk])
             if problems:
                 yield channel, problems

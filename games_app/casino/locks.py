@@ -10,18 +10,28 @@ A signed open takes an advisory lock on its address between 1 and 2.
 ticket inserts (which take FOR KEY SHARE through their foreign key) never wait on it.
 """
 from django.db import connection
+from django.db.models import OuterRef
 
 from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoLottoDraw, CasinoLottoTicket
+from wallet_app.selectors import wallet_frozen_exists
 
 
 def lock_open_channel(*, scope: str, agent_address: str) -> CasinoChannel | None:
+    """The open channel, with `agent_wallet_frozen` read in the same statement (a plain read of the
+    wallet, not a lock: a freeze committing later applies to later requests)."""
     return (CasinoChannel.objects.select_for_update(of=("self",))
             .filter(scope=scope, agent_address=agent_address, status=CasinoChannel.Status.OPEN)
+            .annotate(agent_wallet_frozen=wallet_frozen_exists(wallet_id=OuterRef("agent_wallet_id")))
             .order_by("pk").first())
 
 
 def lock_channel(*, channel_id: int) -> CasinoChannel:
     return CasinoChannel.objects.select_for_update(of=("self",)).get(pk=channel_id)
+
+
+def lock_channel_unless_busy(*, channel_id: int) -> CasinoChannel | None:
+    """The channel row, or None when another transaction holds it (for background jobs)."""
+    return CasinoChannel.objects.select_for_update(of=("self",), skip_locked=True).filter(pk=channel_id).first()
 
 
 def lock_pending_commit(*, channel: CasinoChannel, game: str) -> CasinoCommit | None:
@@ -30,14 +40,21 @@ def lock_pending_commit(*, channel: CasinoChannel, game: str) -> CasinoCommit | 
             .filter(channel=channel, game=game, status=CasinoCommit.Status.PENDING).order_by("pk").first())
 
 
+def lock_expired_commits(*, channel: CasinoChannel, now) -> list[CasinoCommit]:
+    """Call while holding the channel lock."""
+    return list(CasinoCommit.objects.select_for_update(of=("self",))
+                .filter(channel=channel, status=CasinoCommit.Status.PENDING, expires_at__lte=now).order_by("pk"))
+
+
+def lock_open_tickets(*, channel: CasinoChannel, draw_id: int) -> list[CasinoLottoTicket]:
+    """Call while holding the channel lock."""
+    return list(CasinoLottoTicket.objects.select_for_update(of=("self",))
+                .filter(channel=channel, draw_id=draw_id, status=CasinoLottoTicket.Status.OPEN).order_by("pk"))
+
+
 def lock_draw(*, draw_id: int, skip_locked: bool = False) -> CasinoLottoDraw | None:
     return (CasinoLottoDraw.objects.select_for_update(no_key=True, skip_locked=skip_locked, of=("self",))
             .filter(pk=draw_id).first())
-
-
-def lock_ticket(*, ticket_id: int) -> CasinoLottoTicket:
-    """Call while holding the ticket's channel lock."""
-    return CasinoLottoTicket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
 
 
 def lock_signed_open(*, agent_address: str) -> None:

@@ -6,7 +6,7 @@ is keyed by (scope, agent_address), so one agent's rows can live on one shard.
 """
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.money import MoneyField
@@ -40,6 +40,13 @@ class CasinoChannel(models.Model):
     casino_balance = MoneyField()
     nonce = models.BigIntegerField(default=0)
     games_played = models.BigIntegerField(default=0)
+    # What the channel has promised but not yet moved, kept on the row the writer already holds, so a
+    # commit or a lotto purchase checks its limits without reading the commits and tickets it summarises
+    # (`audit_channels` re-derives all three from those rows).
+    reserved_agent = MoneyField(default=0, help_text="bets of the pending commits")
+    reserved_casino = MoneyField(default=0, help_text="largest net payout of each pending commit + 85x every open "
+                                                      "lotto ticket")
+    open_lotto_tickets = models.BigIntegerField(default=0, help_text="tickets (ticket_count) not yet drawn")
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     close_signature = models.CharField(max_length=128, blank=True, default="")
     signed = models.BooleanField(default=False, help_text="Opened with an EIP-191 signature: every write must be signed")
@@ -66,6 +73,11 @@ class CasinoChannel(models.Model):
             # Conservation (agent_deposit + casino_deposit == agent_balance + casino_balance) is a CHECK
             # added as raw SQL by migration 0004.
             models.CheckConstraint(condition=Q(nonce__gte=0), name="casino_channel_nonce_gte_0"),
+            models.CheckConstraint(condition=Q(reserved_agent__gte=0, reserved_agent__lte=F("agent_balance")),
+                                   name="casino_channel_reserved_agent_covered"),
+            models.CheckConstraint(condition=Q(reserved_casino__gte=0, reserved_casino__lte=F("casino_balance")),
+                                   name="casino_channel_reserved_casino_covered"),
+            models.CheckConstraint(condition=Q(open_lotto_tickets__gte=0), name="casino_channel_open_tickets_gte_0"),
             models.CheckConstraint(condition=Q(status__in=["open", "closed"]), name="casino_channel_status_valid"),
         ]
 

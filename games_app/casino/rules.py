@@ -51,6 +51,17 @@ def payout_for(bet: Decimal, multiplier) -> Decimal:
     return money.multiply_money(bet, multiplier)
 
 
+def commit_reservation(*, game: str, bet: Decimal) -> tuple[Decimal, Decimal]:
+    """What a pending commit holds back until it resolves: its bet (agent side) and its largest net
+    payout (casino side), exactly as a winning reveal would move it."""
+    return bet, payout_for(bet, MAX_MULTIPLIER[game]) - bet
+
+
+def lotto_liability(ticket_count: int) -> Decimal:
+    """The casino side an open purchase of `ticket_count` tickets holds back: what it pays if it wins."""
+    return LOTTO_TICKET_PRICE * LOTTO_PAYOUT_MULTIPLIER * ticket_count
+
+
 def max_bet(*, game: str, available_casino_balance: Decimal) -> Decimal:
     if available_casino_balance <= 0:
         return Decimal(0)

@@ -2,13 +2,11 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Count, Q, Sum
 
 from core.money import format_amount
-from games_app.casino import rules
-from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoGameStats, CasinoLottoDraw,
-                                     CasinoLottoTicket, CasinoRound, Game)
+from games_app.casino.models import (CasinoChannel, CasinoGameStats, CasinoLottoDraw, CasinoLottoTicket, CasinoRound,
+                                     Game)
 
 ZERO = Decimal(0)
 
@@ -24,45 +22,6 @@ def latest_open_signed_at(*, agent_address: str) -> int | None:
     """The newest signedAt of a signed open of this address, in any namespace."""
     return (CasinoChannel.objects.filter(agent_address=agent_address, open_signed_at__isnull=False)
             .order_by("-open_signed_at").values_list("open_signed_at", flat=True).first())
-
-
-@dataclass(frozen=True)
-class Reservations:
-    """Money a channel has promised but not yet moved: pending bets (agent side), the largest net
-    payout of each pending commit and 85× every open lotto ticket (casino side)."""
-    agent: Decimal
-    casino_commits: Decimal
-    lotto: Decimal
-    open_tickets: int
-
-    @property
-    def casino(self) -> Decimal:
-        return self.casino_commits + self.lotto
-
-
-_RESERVATIONS_SQL = f"""
-    SELECT game, bet_amount FROM {CasinoCommit._meta.db_table}
-     WHERE channel_id = %(channel)s AND status = 'pending' AND game <> %(exclude)s
-    UNION ALL
-    SELECT 'lotto', COALESCE(SUM(ticket_count), 0)::numeric FROM {CasinoLottoTicket._meta.db_table}
-     WHERE channel_id = %(channel)s AND status = 'open'
-"""
-
-
-def channel_reservations(*, channel: CasinoChannel, exclude_game: str | None = None) -> Reservations:
-    """One statement: the channel's pending bets (but `exclude_game`'s) and its open lotto tickets."""
-    agent = casino_commits = ZERO
-    tickets = 0
-    with connection.cursor() as cursor:
-        cursor.execute(_RESERVATIONS_SQL, {"channel": channel.pk, "exclude": exclude_game or ""})
-        for game, amount in cursor.fetchall():
-            if game == "lotto":
-                tickets = int(amount)
-            else:
-                agent += amount
-                casino_commits += amount * (rules.MAX_MULTIPLIER[game] - 1)
-    lotto = tickets * rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER
-    return Reservations(agent=agent, casino_commits=casino_commits, lotto=lotto, open_tickets=tickets)
 
 
 def channel_open(*, scope: str, agent_address: str) -> CasinoChannel | None:

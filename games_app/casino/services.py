@@ -199,10 +199,14 @@ def _assert_invariants(*, channel: CasinoChannel | None, expected_nonce: int) ->
     if channel is None:
         return
     conserved = channel.agent_deposit + channel.casino_deposit == channel.agent_balance + channel.casino_balance
-    if not conserved or channel.nonce != expected_nonce or channel.agent_balance < 0 or channel.casino_balance < 0:
+    covered = (0 <= channel.reserved_agent <= channel.agent_balance
+               and 0 <= channel.reserved_casino <= channel.casino_balance and channel.open_lotto_tickets >= 0)
+    if not conserved or not covered or channel.nonce != expected_nonce:
         logger.error("casino invariant violated", extra={"channel_id": channel.pk, "expected_nonce": expected_nonce,
                                                          "row": {"agent_balance": str(channel.agent_balance),
                                                                  "casino_balance": str(channel.casino_balance),
+                                                                 "reserved_agent": str(channel.reserved_agent),
+                                                                 "reserved_casino": str(channel.reserved_casino),
                                                                  "nonce": channel.nonce}})
         raise InvariantViolation()
 
@@ -233,15 +237,31 @@ def _bump_stats(*, game: str, channel: CasinoChannel, rounds: int = 0, wagered: 
         _bump_stats(game=game, channel=channel, rounds=rounds, wagered=wagered, paid_out=paid_out)
 
 
+_RESERVATION_FIELDS = ["reserved_agent", "reserved_casino", "open_lotto_tickets", "updated_at"]
+
+
 def _apply_round(*, channel: CasinoChannel, agent_delta: Decimal, games: int = 1) -> int:
-    """Move `agent_delta` from the casino side to the agent side (negative: the other way) and
-    consume one nonce. Call while holding the channel lock; returns the new nonce."""
+    """Move `agent_delta` from the casino side to the agent side (negative: the other way), consume
+    one nonce and write the row once, with whatever the caller changed in its reservations. Call
+    while holding the channel lock; returns the new nonce."""
     channel.agent_balance += agent_delta
     channel.casino_balance -= agent_delta
     channel.nonce += 1
     channel.games_played += games
-    channel.save(update_fields=["agent_balance", "casino_balance", "nonce", "games_played", "updated_at"])
+    channel.save(update_fields=["agent_balance", "casino_balance", "nonce", "games_played", *_RESERVATION_FIELDS])
     return channel.nonce
+
+
+def _reserve_commit(*, channel: CasinoChannel, game: str, bet: Decimal, sign: int = 1) -> None:
+    """Add (sign 1) or release (sign -1) a pending commit's reservations, in memory: the caller writes the row."""
+    agent, casino = rules.commit_reservation(game=game, bet=bet)
+    channel.reserved_agent += sign * agent
+    channel.reserved_casino += sign * casino
+
+
+def _reserve_tickets(*, channel: CasinoChannel, ticket_count: int, sign: int = 1) -> None:
+    channel.open_lotto_tickets += sign * ticket_count
+    channel.reserved_casino += sign * rules.lotto_liability(ticket_count)
 
 
 def _require_open(ctx: _Context) -> CasinoChannel:
@@ -282,11 +302,14 @@ def _verify_open_signature(ctx: _Context) -> bool:
     return True
 
 
-def _expire_commit(*, commit: CasinoCommit, now: datetime, reason: str) -> None:
+def _expire_commit(*, commit: CasinoCommit, channel: CasinoChannel, now: datetime, reason: str) -> None:
+    """Expire a pending commit and release its reservations. Call while holding its channel's lock."""
     commit.status = CasinoCommit.Status.EXPIRED
     commit.resolved_at = now
     commit.save(update_fields=["status", "resolved_at"])
-    _event(kind="commit_expired", channel=commit.channel, agent_address=commit.agent_address,
+    _reserve_commit(channel=channel, game=commit.game, bet=commit.bet_amount, sign=-1)
+    channel.save(update_fields=_RESERVATION_FIELDS)
+    _event(kind="commit_expired", channel=channel, agent_address=commit.agent_address,
            payload={"commitId": commit.pk, "game": commit.game, "reason": reason})
 
 
@@ -375,8 +398,9 @@ def _fund_channel(*, channel: CasinoChannel, owner, request_id: str) -> None:
 
 
 def _ensure_wallet_not_frozen(channel: CasinoChannel) -> None:
-    """A funded channel takes no new wager once its wallet is frozen (reveals and close still settle)."""
-    if channel.funded and _wallet_selectors().wallet_is_frozen(wallet_id=channel.agent_wallet_id):
+    """A funded channel takes no new wager once its wallet is frozen (reveals and close still settle).
+    `channel` comes from `locks.lock_open_channel`, which reads the wallet's flag with the row."""
+    if channel.funded and channel.agent_wallet_frozen:
         raise WalletFrozen()
 
 
@@ -410,7 +434,7 @@ def _close_channel(ctx: _Context) -> _Result:
     _authorize(ctx, channel)
     for commit in CasinoCommit.objects.select_for_update(of=("self",)).filter(
             channel=channel, status=CasinoCommit.Status.PENDING).order_by("pk"):
-        _expire_commit(commit=commit, now=ctx.now, reason="channel_closed")
+        _expire_commit(commit=commit, channel=channel, now=ctx.now, reason="channel_closed")
     if channel.funded:
         wallet_services = _wallet_services()
         reference = f"casino-channel:{channel.pk}"
@@ -446,12 +470,12 @@ def _commit(ctx: _Context, game: str) -> _Result:
     if pending is not None:
         if pending.expires_at > ctx.now:
             raise PendingCommitExists()
-        _expire_commit(commit=pending, now=ctx.now, reason="timeout")
-    reserved = selectors.channel_reservations(channel=channel, exclude_game=game)
-    limit = rules.max_bet(game=game, available_casino_balance=channel.casino_balance - reserved.casino)
+        _expire_commit(commit=pending, channel=channel, now=ctx.now, reason="timeout")
+    # The other game's pending commit and the open lotto tickets are already reserved on the row.
+    limit = rules.max_bet(game=game, available_casino_balance=channel.casino_balance - channel.reserved_casino)
     if bet > limit:
         raise MaxBetExceeded(f"betAmount exceeds the maximum bet of {_money(limit)} for this channel.")
-    if channel.agent_balance - reserved.agent < bet:
+    if channel.agent_balance - channel.reserved_agent < bet:
         raise InsufficientBalance("agentBalance cannot cover betAmount.")
     casino_seed = secrets.token_hex(32)
     commit = CasinoCommit.objects.create(
@@ -459,6 +483,8 @@ def _commit(ctx: _Context, game: str) -> _Result:
         casino_seed=casino_seed, commitment=rules.sha256_hex(casino_seed), bet_amount=bet,
         choice=ctx.call.params.get("choice", ""), request_id=ctx.request_id, created_at=ctx.now,
         expires_at=ctx.now + timedelta(seconds=settings.A2A_COMMIT_TTL_SECONDS))
+    _reserve_commit(channel=channel, game=game, bet=bet)
+    channel.save(update_fields=_RESERVATION_FIELDS)
     content = {"game": game, "commitment": commit.commitment, "betAmount": _money(bet)}
     if game == Game.COINFLIP:
         content["choice"] = commit.choice
@@ -481,7 +507,7 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
         raise CommitNotFound()
     _authorize(ctx, channel, commit.commitment, agent_seed)
     if ctx.now >= commit.expires_at:
-        _expire_commit(commit=commit, now=ctx.now, reason="timeout")
+        _expire_commit(commit=commit, channel=channel, now=ctx.now, reason="timeout")
         return _Deferred(CommitExpired())
     bet = commit.bet_amount
     if channel.agent_balance < bet:
@@ -500,6 +526,7 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
         result = {"choice": commit.choice, "result": side, "won": won}
     if channel.casino_balance + bet - payout < 0:
         raise InsufficientBalance("casinoBalance cannot cover the payout.")
+    _reserve_commit(channel=channel, game=game, bet=bet, sign=-1)
     _apply_round(channel=channel, agent_delta=payout - bet)
     commit.status = CasinoCommit.Status.REVEALED
     commit.resolved_at = ctx.now
@@ -569,13 +596,12 @@ def _lotto_buy(ctx: _Context) -> _Result:
     else:
         raise InvariantViolation("No lotto draw is open.")
     cost = rules.LOTTO_TICKET_PRICE * count
-    reserved = selectors.channel_reservations(channel=channel)
-    if channel.agent_balance - reserved.agent < cost:
+    if channel.agent_balance - channel.reserved_agent < cost:
         raise InsufficientBalance("agentBalance cannot cover the tickets.")
-    liability = (reserved.open_tickets + count) * rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER
-    if channel.casino_balance + cost - reserved.casino_commits < liability:
+    if channel.casino_balance + cost - channel.reserved_casino < rules.lotto_liability(count):
         raise MaxBetExceeded(
             f"casinoBalance cannot cover {rules.LOTTO_PAYOUT_MULTIPLIER}x all open tickets of this channel.")
+    _reserve_tickets(channel=channel, ticket_count=count)
     _apply_round(channel=channel, agent_delta=-cost)
     CasinoRound.objects.create(
         channel=channel, game=Game.LOTTO, kind=CasinoRound.Kind.LOTTO_TICKET, nonce=channel.nonce, bet_amount=cost,
@@ -596,8 +622,8 @@ def _lotto_buy(ctx: _Context) -> _Result:
 
 @exact_money
 def lotto_run_due_draws(*, now: datetime | None = None, limit: int = 50) -> int:
-    """Draw every due open draw (reveal its seed, fix the number, mark losing tickets) and credit
-    every winning ticket still open. Safe to re-run after a crash: each step is its own
+    """Draw every due open draw (reveal its seed, fix the number), then settle every ticket still
+    open in a drawn draw, one channel at a time. Safe to re-run after a crash: each step is its own
     transaction and skips what is already done. Returns the number of draws drawn."""
     now = now or timezone.now()
     drawn = 0
@@ -612,16 +638,14 @@ def lotto_run_due_draws(*, now: datetime | None = None, limit: int = 50) -> int:
             draw.status = CasinoLottoDraw.Status.DRAWN
             draw.drawn_at = now
             draw.save(update_fields=["winning_number", "status", "drawn_at"])
-            draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN).exclude(
-                picked_number=draw.winning_number).update(status=CasinoLottoTicket.Status.LOST, settled_at=now)
             _event(kind="lotto_draw", channel=None, payload={"drawId": draw.pk, "winningNumber": draw.winning_number,
                                                              "seed": draw.seed})
         drawn += 1
     for draw in CasinoLottoDraw.objects.filter(status=CasinoLottoDraw.Status.DRAWN).order_by("draw_time"):
-        winners = (draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN)
-                   .order_by("channel_id", "pk").values_list("pk", flat=True))
-        for ticket_id in list(winners):
-            lotto_settle_ticket(ticket_id=ticket_id, now=now)
+        holders = (draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN)
+                   .order_by("channel_id").values_list("channel_id", flat=True).distinct())
+        for channel_id in list(holders):
+            lotto_settle_channel(channel_id=channel_id, draw=draw, now=now)
         if not draw.tickets.filter(status=CasinoLottoTicket.Status.OPEN).exists():
             CasinoLottoDraw.objects.filter(pk=draw.pk, status=CasinoLottoDraw.Status.DRAWN).update(
                 status=CasinoLottoDraw.Status.SETTLED)
@@ -629,54 +653,69 @@ def lotto_run_due_draws(*, now: datetime | None = None, limit: int = 50) -> int:
 
 
 @exact_money
-def lotto_settle_ticket(*, ticket_id: int, now: datetime | None = None) -> CasinoLottoTicket:
-    """Credit one winning ticket into its channel (a round + event, nonce + 1), or record the
-    win as unpaid when the channel has closed. Locks the channel, then the ticket."""
+def lotto_settle_channel(*, channel_id: int, draw: CasinoLottoDraw, now: datetime | None = None) -> int:
+    """Settle one channel's open tickets in a drawn draw and release their reservations: a loser is
+    marked lost; a winner is credited into the channel (a round + event, nonce + 1 each), or recorded
+    as unpaid when the channel has closed. Locks the channel, then its tickets. Returns how many."""
     now = now or timezone.now()
-    channel_id = CasinoLottoTicket.objects.values_list("channel_id", flat=True).get(pk=ticket_id)
+    assert draw.winning_number is not None
     with transaction.atomic():
         channel = locks.lock_channel(channel_id=channel_id)
-        ticket = locks.lock_ticket(ticket_id=ticket_id)
-        draw = ticket.draw
-        if ticket.status != CasinoLottoTicket.Status.OPEN or draw.winning_number != ticket.picked_number:
-            return ticket
-        payout = rules.LOTTO_TICKET_PRICE * rules.LOTTO_PAYOUT_MULTIPLIER * ticket.ticket_count
-        ticket.payout, ticket.settled_at = payout, now
-        if channel.status != CasinoChannel.Status.OPEN or channel.casino_balance < payout:
-            ticket.status = CasinoLottoTicket.Status.WON_UNPAID
+        tickets = locks.lock_open_tickets(channel=channel, draw_id=draw.pk)
+        old_nonce, rounds = channel.nonce, 0
+        losers = []
+        for ticket in tickets:
+            _reserve_tickets(channel=channel, ticket_count=ticket.ticket_count, sign=-1)
+            if ticket.picked_number != draw.winning_number:
+                losers.append(ticket.pk)
+                continue
+            payout = rules.lotto_liability(ticket.ticket_count)
+            ticket.payout, ticket.settled_at = payout, now
+            if channel.status != CasinoChannel.Status.OPEN:  # an open channel can pay: the win was reserved
+                ticket.status = CasinoLottoTicket.Status.WON_UNPAID
+                ticket.save(update_fields=["status", "payout", "settled_at"])
+                _event(kind="lotto_win_unpaid", channel=channel, request_id=ticket.request_id, payload={
+                    "ticketId": ticket.pk, "drawId": draw.pk, "payout": _money(payout), "reason": "channel_closed"})
+                continue
+            _apply_round(channel=channel, agent_delta=payout, games=0)
+            rounds += 1
+            CasinoRound.objects.create(
+                channel=channel, game=Game.LOTTO, kind=CasinoRound.Kind.LOTTO_WIN, nonce=channel.nonce,
+                bet_amount=ZERO, payout=payout, agent_balance_after=channel.agent_balance,
+                casino_balance_after=channel.casino_balance, casino_seed=draw.seed, result_hash=draw.commitment,
+                result={"drawId": draw.pk, "winningNumber": draw.winning_number, "ticketId": ticket.pk,
+                        "ticketCount": ticket.ticket_count}, created_at=now)
+            ticket.status = CasinoLottoTicket.Status.WON_PAID
             ticket.save(update_fields=["status", "payout", "settled_at"])
-            _event(kind="lotto_win_unpaid", channel=channel, request_id=ticket.request_id, payload={
-                "ticketId": ticket.pk, "drawId": draw.pk, "payout": _money(payout),
-                "reason": "channel_closed" if channel.status != CasinoChannel.Status.OPEN else "casino_balance"})
-            return ticket
-        old_nonce = channel.nonce
-        _apply_round(channel=channel, agent_delta=payout, games=0)
-        CasinoRound.objects.create(
-            channel=channel, game=Game.LOTTO, kind=CasinoRound.Kind.LOTTO_WIN, nonce=channel.nonce, bet_amount=ZERO,
-            payout=payout, agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance,
-            casino_seed=draw.seed, result_hash=draw.commitment,
-            result={"drawId": draw.pk, "winningNumber": draw.winning_number, "ticketId": ticket.pk,
-                    "ticketCount": ticket.ticket_count}, created_at=now)
-        ticket.status = CasinoLottoTicket.Status.WON_PAID
-        ticket.save(update_fields=["status", "payout", "settled_at"])
-        _event(kind="lotto_win", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
-                                                          "payout": _money(payout), "nonce": channel.nonce})
-        _bump_stats(game=Game.LOTTO, channel=channel, paid_out=payout)
-        _assert_invariants(channel=channel, expected_nonce=old_nonce + 1)
-        return ticket
+            _event(kind="lotto_win", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
+                                                              "payout": _money(payout), "nonce": channel.nonce})
+            _bump_stats(game=Game.LOTTO, channel=channel, paid_out=payout)
+        if losers:
+            CasinoLottoTicket.objects.filter(pk__in=losers).update(status=CasinoLottoTicket.Status.LOST, settled_at=now)
+        if tickets:
+            channel.save(update_fields=_RESERVATION_FIELDS)
+        _assert_invariants(channel=channel, expected_nonce=old_nonce + rounds)
+        return len(tickets)
 
 
 @exact_money
 def commits_expire_stale(*, now: datetime | None = None, batch: int = 500) -> int:
-    """Mark pending commits past their reveal timeout as expired. Skips commits a reveal is
-    holding right now (that reveal decides them), so it never waits on a player."""
+    """Mark pending commits past their reveal timeout as expired and release their reservations, one
+    short transaction per channel. Skips a channel a player holds right now (that player's commit or
+    reveal decides its commit), so it never waits on a player. Returns how many it expired."""
     now = now or timezone.now()
-    with transaction.atomic():
-        stale = list(CasinoCommit.objects.select_for_update(of=("self",), skip_locked=True)
-                     .filter(status=CasinoCommit.Status.PENDING, expires_at__lte=now).order_by("pk")[:batch])
-        for commit in stale:
-            _expire_commit(commit=commit, now=now, reason="timeout")
-    return len(stale)
+    stale = (CasinoCommit.objects.filter(status=CasinoCommit.Status.PENDING, expires_at__lte=now)
+             .order_by("pk").values_list("channel_id", flat=True)[:batch])
+    expired = 0
+    for channel_id in sorted(set(stale)):
+        with transaction.atomic():
+            channel = locks.lock_channel_unless_busy(channel_id=channel_id)
+            if channel is None:
+                continue
+            for commit in locks.lock_expired_commits(channel=channel, now=now):
+                _expire_commit(commit=commit, channel=channel, now=now, reason="timeout")
+                expired += 1
+    return expired
 
 
 ACTIONS: dict[str, Callable[[_Context], _Result | _Deferred]] = {

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 
+from games_app.casino.audit import audit_all_channels
 from games_app.casino.models import CasinoChannel
 
 ADDRESS = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"
@@ -76,6 +77,7 @@ def assert_conserved() -> None:
         assert channel.agent_balance >= 0 and channel.casino_balance >= 0
         assert channel.rounds.count() == channel.nonce
         assert sorted(channel.rounds.values_list("nonce", flat=True)) == list(range(1, channel.nonce + 1))
+    assert [(channel.pk, problems) for channel, problems in audit_all_channels()] == []
 
 
 class _HttpReply:

@@ -289,6 +289,8 @@ def test_expire_stale_commits_task_expires_at_five_minutes(a2a):
         traveller.shift(timedelta(seconds=1))
         assert expire_stale_commits.delay().get() == 1
         assert CasinoCommit.objects.get().status == "expired"
+        assert CasinoChannel.objects.values_list("reserved_agent", "reserved_casino").get() == (0, 0)
+        assert_conserved()
         a2a.error("slots_reveal", "COMMIT_EXPIRED", stealthAddress=ADDRESS, agentSeed="late")
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -79,12 +80,11 @@ def test_lotto_buy_after_the_draw_time_goes_to_the_next_draw(a2a):
         seconds=21600)
 
 
-def test_win_that_the_casino_cannot_cover_is_recorded_unpaid(a2a):
+def test_a_casino_balance_below_the_open_tickets_payout_cannot_be_stored(a2a):
+    """A ticket's payout is reserved on its channel, so the casino can always pay a win; the row refuses
+    a balance below what the open tickets would pay."""
     a2a.open()
-    first = a2a.ok("lotto_buy", stealthAddress=ADDRESS, pickedNumber=1)
-    draw = CasinoLottoDraw.objects.get(pk=first["drawId"])
-    CasinoLottoTicket.objects.update(picked_number=rules.lotto_winning_number(draw.seed))
-    CasinoChannel.objects.update(agent_balance=Decimal("10.95"), casino_balance=Decimal("0.05"))  # < 0.085
-    with time_machine.travel(draw.draw_time + timedelta(seconds=1)):
-        run_due_lotto_draws()
-    assert CasinoLottoTicket.objects.get().status == "won_unpaid"
+    a2a.ok("lotto_buy", stealthAddress=ADDRESS, pickedNumber=1)
+    assert CasinoChannel.objects.get().reserved_casino == Decimal("0.085")
+    with pytest.raises(IntegrityError, match="casino_channel_reserved_casino_covered"), transaction.atomic():
+        CasinoChannel.objects.update(agent_balance=Decimal("10.95"), casino_balance=Decimal("0.05"))  # < 0.085
