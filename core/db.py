@@ -44,6 +44,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from django.db import connections, models
+from django.db.models import signals
+from django.db.models.base import ModelState
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 
@@ -268,6 +270,50 @@ class _RowsInsert:
                 row[index] = field.pre_save(obj, True)
             rows.append([encode(value) for encode, value in zip(encoders, row)])
         return rows
+
+
+class _Blueprint:
+    """What `new_row` needs of a model: each concrete field's attname and default, the related objects'."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        fields = model._meta.concrete_fields
+        self.defaults = [(field.attname, field.get_default) for field in fields]
+        self.attnames = {field.attname for field in fields}
+        self.relations = {field.name: field for field in fields if field.is_relation}
+        self.plain = all(field.many_to_one for field in self.relations.values())  # no one-to-one reverse caches
+
+
+_BLUEPRINTS: dict[type[models.Model], _Blueprint] = {}
+
+
+def new_row(model: type[models.Model], **values) -> models.Model:
+    """An unsaved instance, as `model(**values)` makes it, for rows written by the thousand (a v2 batch
+    builds ~5 per spin): Model.__init__ costs ~10 µs with keyword arguments, this a fifth of that.
+
+    Takes concrete field names only: attnames (`wallet_id`) or a related object by its field name
+    (`wallet=wallet`, which also caches it on the instance as the descriptor does). Fields not given
+    get their defaults. Models with pre_init/post_init receivers are built by Model.__init__."""
+    blueprint = _BLUEPRINTS.get(model) or _BLUEPRINTS.setdefault(model, _Blueprint(model))
+    if not blueprint.plain or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+        return model(**values)
+    obj = model.__new__(model)
+    obj._state = state = ModelState()
+    row = obj.__dict__
+    for attname, default in blueprint.defaults:
+        if attname not in values:
+            row[attname] = default()
+    for name, value in values.items():
+        field = blueprint.relations.get(name)
+        if field is not None:
+            if value is not None and value.pk is None:
+                return model(**values)  # Django's own error path for an unsaved related object
+            row[field.attname] = None if value is None else getattr(value, field.target_field.attname)
+            state.fields_cache[field.name] = value
+        elif name in blueprint.attnames:
+            row[name] = value
+        else:
+            raise TypeError(f"{model.__name__}() got an unexpected keyword argument '{name}'")
+    return obj
 
 
 def loaded_values(instance: models.Model) -> dict[str, object]:

@@ -66,7 +66,7 @@ class FairRNG:
     def _next_block(self) -> bytes:
         message = f"{self.client_seed}:{self.nonce}:{self._cursor}".encode("utf-8")
         self._cursor += 1
-        return hmac.new(self._key, message, hashlib.sha256).digest()
+        return hmac.digest(self._key, message, "sha256")  # one-shot in C: the same bytes as hmac.new(...).digest()
 
     def _next_word_bytes(self) -> bytes:
         if self._offset >= len(self._block):

@@ -13,7 +13,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from core import policy
-from core.db import WriteBatch
+from core.db import WriteBatch, new_row
 from core.exceptions import ValidationFailed
 from core.request_context import get_request_id
 from rl_app import metrics
@@ -39,8 +39,8 @@ def experience_step_record(*, session, index: int, observation: dict, action: di
 
     If the session says its owner has webhooks, the step's deliveries are created after commit; a step
     rolled back with its action never delivers."""
-    step = ExperienceStep(
-        session=session, index=index, observation=observation, action=action, reward=reward,
+    step = new_row(
+        ExperienceStep, session=session, index=index, observation=observation, action=action, reward=reward,
         next_observation=next_observation, terminated=terminated, truncated=truncated, info=info,
         policy_id=policy_id[:100], policy_version=policy_version[:100], request_id=get_request_id())
     if writes is None:

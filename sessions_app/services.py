@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import policy
-from core.db import WriteBatch, changed_fields, loaded_values
+from core.db import WriteBatch, changed_fields, loaded_values, new_row
 from core.exceptions import DomainError, ValidationFailed
 from core.money import exact_money, format_amount, multiply_money, parse_amount, ratio
 from core.request_context import get_request_id
@@ -148,18 +148,16 @@ def _spin(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
     net = payout - stake - fee
     reward = compute_reward(session.reward_function, net=net, balance_before=balance_before, balance_after=balance_after)
     outcome_data = outcome.to_dict()
-    writes.insert(SessionSpin(session=session, nonce=nonce, stake=stake, fee=fee, payout=payout,
-                               multiplier=outcome_data["total_multiplier"], window=outcome_data["window"],
-                               line_wins=outcome_data["line_wins"], scatter_win=outcome_data["scatter_win"],
-                              reward=reward, balance_after=balance_after, request_id=request_id))
+    writes.insert(new_row(SessionSpin, session=session, nonce=nonce, stake=stake, fee=fee, payout=payout,
+                          multiplier=outcome_data["total_multiplier"], window=outcome_data["window"],
+                          line_wins=outcome_data["line_wins"], scatter_win=outcome_data["scatter_win"],
+                          reward=reward, balance_after=balance_after, request_id=request_id))
     session.nonce = nonce
     session.total_spins += 1
     session.total_wagered += stake
     session.total_fees += fee
     session.total_payout += payout
-    game = session.game_version.game.slug
-    transaction.on_commit(lambda: (metrics.SPINS.labels(game=game).inc(), metrics.WAGERED.labels(game=game).inc(float(stake)),
-                                   metrics.PAYOUT.labels(game=game).inc(float(payout))))
+    _spins_counted_on_commit(session).add(stake=stake, payout=payout)
     result = {"symbols": outcome_data["window"], "stops": outcome_data.get("stops"), "line_wins": outcome_data["line_wins"],
               "scatter_win": outcome_data["scatter_win"], "multiplier": outcome_data["total_multiplier"],
               "stake": format_amount(stake), "fee": format_amount(fee),
@@ -171,6 +169,33 @@ def _spin(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
         session.end_reason = stop_reason
         result["auto_evaluated"] = stop_reason
     return result
+
+
+class _SpinTally:
+    """The spins of one transaction, added to the metrics once, after commit (a batch registers one hook,
+    not one per spin)."""
+
+    def __init__(self, game: str) -> None:
+        self.game, self.spins, self.wagered, self.payout = game, 0, Decimal(0), Decimal(0)
+
+    def add(self, *, stake: Decimal, payout: Decimal) -> None:
+        self.spins += 1
+        self.wagered += stake
+        self.payout += payout
+
+    def publish(self) -> None:
+        metrics.SPINS.labels(game=self.game).inc(self.spins)
+        metrics.WAGERED.labels(game=self.game).inc(float(self.wagered))
+        metrics.PAYOUT.labels(game=self.game).inc(float(self.payout))
+
+
+def _spins_counted_on_commit(session: GameplaySession) -> _SpinTally:
+    """The tally of the session's spins in this transaction (the locked instance lives as long as it)."""
+    tally = session.__dict__.get("_spin_tally")
+    if tally is None:
+        tally = session._spin_tally = _SpinTally(session.game_version.game.slug)
+        transaction.on_commit(tally.publish)
+    return tally
 
 
 def _cash_out(session: GameplaySession, params: dict, writes: WriteBatch) -> dict:
@@ -206,7 +231,8 @@ TRUNCATING_STOPS = {"max_spins_reached", "budget_exhausted"}
 
 def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writes: WriteBatch) -> dict:
     """Run one action on a locked session and emit its experience step (STEP_TAKEN, whose handlers queue
-    their rows on `writes`); the caller owns the transaction."""
+    their rows on `writes`); the caller owns the transaction and queues the session's row (`_save`) once,
+    after its last action."""
     kind = action.get("type")
     if not isinstance(kind, str) or kind not in _HANDLERS:
         raise ValidationFailed("Unknown action type.", details={"field": "type", "allowed": list(Action.ALL)})
@@ -233,7 +259,6 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writ
         policy_id=policy[0], policy_version=policy[1], writes=writes))
     session.steps += 1
     session.total_reward += result.get("reward", 0.0)
-    _save(session, writes)
     return {"action": kind, "state": session.state, **result}
 
 
@@ -266,6 +291,7 @@ def session_act(*, session_id: int, actor: policy.Actor, action: dict, policy: t
         with transaction.atomic(), WriteBatch() as writes:
             session = _prepare(lock_session(session_id=session_id, actor=actor))
             result = _apply(session, action, policy, writes)
+            _save(session, writes)
         if result["state"] == SessionState.EVALUATING:
             summary = session_finalize(session_id=session_id)
             if summary is not None:
@@ -291,6 +317,7 @@ def session_act_batch(*, session_id: int, actor: policy.Actor, actions: list[dic
                 results.append(_apply(session, action, policy, writes))
             except DomainError as exc:
                 raise BatchActionFailed(index=index, error=exc) from exc
+        _save(session, writes)
     if results and results[-1]["state"] == SessionState.EVALUATING:
         summary = session_finalize(session_id=session_id)
         if summary is not None:

@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.db import WriteBatch
+from core.db import WriteBatch, new_row
 from core.exceptions import DomainError, InvalidAmount, ValidationFailed
 from core.money import MONEY_DECIMAL_PLACES, exact_money, format_amount, in_column_range
 from core.request_context import get_request_id
@@ -85,8 +85,8 @@ def _entry(wallet: Wallet, *, amount: Decimal, kind: str, reference: str, reques
                                     details={"field": "amount", "balance": format_amount(wallet.balance),
                                              "value": format_amount(abs(amount))}))
     wallet.balance = balance
-    return LedgerEntry(wallet=wallet, amount=amount, kind=kind, balance_after=wallet.balance, reference=reference,
-                       request_id=request_id or get_request_id(), created_at=now)
+    return new_row(LedgerEntry, wallet=wallet, amount=amount, kind=kind, balance_after=wallet.balance,
+                   reference=reference, request_id=request_id or get_request_id(), created_at=now)
 
 
 def _post(wallet: Wallet, *, amount: Decimal, kind: str, reference: str, request_id: str,

@@ -49,6 +49,30 @@ def test_a_constraint_violation_in_any_part_fails_the_whole_statement(make_walle
     assert Wallet.objects.get(pk=wallet.pk).balance == 0
 
 
+def _fields(instance) -> dict:
+    return {key: value for key, value in instance.__dict__.items() if key != "_state"}
+
+
+def test_new_row_builds_what_the_model_constructor_builds(make_wallet):
+    from django.utils import timezone
+
+    from core.db import new_row
+
+    wallet, now = make_wallet(owner_username="rows"), timezone.now()
+    values = {"amount": Decimal("-1.5"), "kind": "stake", "balance_after": Decimal("3"), "request_id": "r"}
+    for given in ({"wallet": wallet, "created_at": now}, {"wallet_id": wallet.pk, "reference": "x", "created_at": now}):
+        assert _fields(new_row(LedgerEntry, **given, **values)) == _fields(LedgerEntry(**given, **values))
+    built = new_row(LedgerEntry, wallet=wallet, **values)
+    assert isinstance(built.created_at, type(now)) and built.pk is None and built._state.adding
+    with CaptureQueriesContext(connection) as queries:
+        assert built.wallet is wallet  # cached as the descriptor caches it
+    assert not queries
+    with pytest.raises(TypeError):
+        new_row(LedgerEntry, wallet=wallet, colour="red")
+    with pytest.raises(ValueError):  # an unsaved related object: Django's own refusal
+        new_row(LedgerEntry, wallet=Wallet(), **values).save()
+
+
 def test_changed_fields_are_only_those_that_changed(make_wallet):
     wallet = Wallet.objects.only("balance", "frozen").get(pk=make_wallet(owner_username="diff").pk)
     before = loaded_values(wallet)
