@@ -14,21 +14,24 @@ What it does (everything on 127.0.0.1, every loop bounded by --seconds):
    REDIS_URL pointing at a Redis DB number, so the per-token rate limit and the idempotency locks
    live in the shared cache as in production; then, over HTTP, a playing session per client for v1
    single spins and one for v2 batches (so the same script drives checkouts whose services differ);
-4. runs each scenario with --clients threads, one token each: every client first makes its
-   setup, then all wait at a barrier and the clock starts; each loops until --seconds have passed:
+4. runs each scenario with --clients client processes (forked, so they do not share one interpreter
+   lock), one token and one kept-alive HTTP/1.1 connection each (--no-keep-alive: a connection per
+   request); all wait at a barrier, then the clock starts; each loops until --seconds have passed:
    `spin` (v1 single spin), `batch` (v2, --batch-size spins per request), `coinflip` and `slots`
    (A2A commit + reveal);
 5. prints throughput, p50/p95/p99 latency per action and the error count (every non-2xx answer,
    refused or reset connection, and a client thread that died, counts), closes the channels, stops
    gunicorn and runs audit_ledger + audit_channels.
 
-The client threads share the 2 cores with gunicorn and Postgres; a client costs ~0.2 ms of CPU
-per request, which is part of what the figures include.
+The clients share the cores with gunicorn and Postgres; what they cost is part of what the figures
+include (with kept-alive connections, ~0.1 ms of CPU per request and no TCP set-up or teardown).
 """
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
+import queue
 import secrets
 import signal
 import socket
@@ -170,18 +173,50 @@ def a2a(port: int, token: str, content: dict) -> tuple[int, dict]:
     return status, json.loads(raw)["message"]["content"]
 
 
+class Connection:
+    """One client's HTTP/1.1 connection, kept alive across its requests as an SDK's session would be
+    (reopened after the server closes it; a request that fails is an error, never retried: a spin is not
+    idempotent)."""
+
+    def __init__(self, port: int, keep_alive: bool, timeout: float = 30):
+        self.port, self.keep_alive, self.timeout = port, keep_alive, timeout
+        self.conn: http.client.HTTPConnection | None = None
+
+    def request(self, method: str, path: str, body: bytes | None, token: str) -> tuple[int, bytes]:
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        if not self.keep_alive:
+            headers["Connection"] = "close"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+            payload = response.read()
+        except Exception:
+            self.close()
+            raise
+        if response.will_close:
+            self.close()
+        return response.status, payload
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 class Recorder:
+    """One client's latencies, errors and error samples; merged across clients by the parent."""
+
     def __init__(self):
-        self.lock = threading.Lock()
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.samples: dict[str, list[str]] = defaultdict(list)
 
     def died(self, action: str, exc: BaseException) -> None:
-        with self.lock:
-            self.errors[f"{action}: client died"] += 1
-            self.latencies.setdefault(f"{action}: client died", [])
-            self.samples[f"{action}: client died"].append(repr(exc)[:200])
+        self.errors[f"{action}: client died"] += 1
+        self.latencies.setdefault(f"{action}: client died", [])
+        self.samples[f"{action}: client died"].append(repr(exc)[:200])
 
     def timed(self, action: str, call):
         started = time.perf_counter()
@@ -189,75 +224,102 @@ class Recorder:
             status, payload = call()
         except Exception as exc:  # a refused or reset connection is an error, not a crash of the bench
             status, payload = 0, repr(exc)
-        elapsed = time.perf_counter() - started
-        with self.lock:
-            self.latencies[action].append(elapsed)
-            if not 200 <= status < 300:
-                self.errors[action] += 1
-                if len(self.samples[action]) < 3:
-                    self.samples[action].append(f"{status} {str(payload)[:200]}")
+        self.latencies[action].append(time.perf_counter() - started)
+        if not 200 <= status < 300:
+            self.errors[action] += 1
+            if len(self.samples[action]) < 3:
+                self.samples[action].append(f"{status} {str(payload)[:200]}")
         return status, payload
 
+    def merge(self, other: "Recorder") -> None:
+        for action, values in other.latencies.items():
+            self.latencies[action].extend(values)
+        for action, count in other.errors.items():
+            self.errors[action] += count
+        for action, samples in other.samples.items():
+            self.samples[action].extend(samples[:3 - len(self.samples[action])])
 
-def run_scenario(name: str, *, port: int, fixtures: list[dict], seconds: float,
-                 batch_size: int) -> tuple[Recorder, float]:
+
+def _client_loop(name: str, fx: dict, *, port: int, seconds: float, batch_size: int, keep_alive: bool) -> Recorder:
+    """What one client does in a scenario once the clock has started: requests until `seconds` have passed."""
     recorder = Recorder()
-    clock: dict[str, float] = {}
-
-    def start_clock() -> None:
-        clock.update(deadline=time.monotonic() + seconds, started=time.perf_counter())
-
-    # The clock starts when the last client has made its setup and reached the barrier.
-    start = threading.Barrier(len(fixtures) + 1, action=start_clock)
-
-    def spin(fx):
-        path = f"/api/v1/sessions/{fx['spin_session']}/action"
-        start.wait()
-        while time.monotonic() < clock["deadline"]:
-            recorder.timed("spin (v1)", lambda: request(port, "POST", path, {"type": "spin"}, fx["raw"]))
-
-    def batch(fx):
-        path = f"/api/v2/sessions/{fx['batch_session']}/actions"
-        body = {"actions": [{"type": "spin"}] * batch_size}
-        start.wait()
-        while time.monotonic() < clock["deadline"]:
-            recorder.timed(f"batch of {batch_size} (v2)", lambda: request(port, "POST", path, body, fx["raw"]))
-
-    def game(kind: str):
-        def play(fx):
-            commit = {"action": f"{kind}_commit", "stealthAddress": fx["address"], "betAmount": A2A_BET}
-            if kind == "coinflip":
+    connection = Connection(port, keep_alive)
+    deadline = time.monotonic() + seconds
+    try:
+        if name == "spin":
+            path, body = f"/api/v1/sessions/{fx['spin_session']}/action", json.dumps({"type": "spin"}).encode()
+            while time.monotonic() < deadline:
+                recorder.timed("spin (v1)", lambda: connection.request("POST", path, body, fx["raw"]))
+        elif name == "batch":
+            path = f"/api/v2/sessions/{fx['batch_session']}/actions"
+            body = json.dumps({"actions": [{"type": "spin"}] * batch_size}).encode()
+            while time.monotonic() < deadline:
+                recorder.timed(f"batch of {batch_size} (v2)", lambda: connection.request("POST", path, body, fx["raw"]))
+        else:
+            commit = {"action": f"{name}_commit", "stealthAddress": fx["address"], "betAmount": A2A_BET}
+            if name == "coinflip":
                 commit["choice"] = "heads"
-            start.wait()
-            while time.monotonic() < clock["deadline"]:
-                status, _ = recorder.timed(f"{kind}_commit", lambda: a2a(port, fx["raw"], commit))
+
+            def a2a_call(content: dict) -> tuple[int, dict]:
+                status, raw = connection.request("POST", "/api/a2a/casino", json.dumps({
+                    "version": "0.3.0", "from": {"name": "bench"},
+                    "message": {"contentType": "application/json", "content": content}}).encode(), fx["raw"])
+                return status, json.loads(raw)["message"]["content"]
+
+            while time.monotonic() < deadline:
+                status, _ = recorder.timed(f"{name}_commit", lambda: a2a_call(commit))
                 if status != 200:
                     continue
-                reveal = {"action": f"{kind}_reveal", "stealthAddress": fx["address"], "agentSeed": secrets.token_hex(8)}
-                recorder.timed(f"{kind}_reveal", lambda: a2a(port, fx["raw"], reveal))
-        return play
+                reveal = {"action": f"{name}_reveal", "stealthAddress": fx["address"], "agentSeed": secrets.token_hex(8)}
+                recorder.timed(f"{name}_reveal", lambda: a2a_call(reveal))
+    finally:
+        connection.close()
+    return recorder
 
-    target = {"spin": spin, "batch": batch, "coinflip": game("coinflip"), "slots": game("slots")}[name]
 
-    def client(fx):
-        try:
-            target(fx)
-        except BaseException as exc:  # noqa: BLE001 - a dead client is an error in the report, not a silent gap
-            recorder.died(name, exc)
-            start.abort()
-
-    threads = [threading.Thread(target=client, args=(fx,), daemon=True) for fx in fixtures]
-    for thread in threads:
-        thread.start()
+def _client_process(name: str, fx: dict, ready, results, options: dict) -> None:
+    recorder = Recorder()
     try:
-        start.wait(timeout=120)
+        ready.wait(timeout=120)  # every client set up: the clock starts for all at once
+        recorder = _client_loop(name, fx, **options)
+    except BaseException as exc:  # noqa: BLE001 - a dead client is an error in the report, not a silent gap
+        recorder.died(name, exc)
+    results.put((dict(recorder.latencies), dict(recorder.errors), dict(recorder.samples)))
+
+
+def run_scenario(name: str, *, port: int, fixtures: list[dict], seconds: float, batch_size: int,
+                 keep_alive: bool = True) -> tuple[Recorder, float]:
+    """Each client is its own process (forked: no shared interpreter lock with the others or with this one)
+    on its own connection. The clock starts when every client is ready and stops when the last one is done."""
+    context = multiprocessing.get_context("fork")
+    ready = context.Barrier(len(fixtures) + 1)
+    results = context.Queue()
+    options = {"port": port, "seconds": seconds, "batch_size": batch_size, "keep_alive": keep_alive}
+    processes = [context.Process(target=_client_process, args=(name, fx, ready, results, options), daemon=True)
+                 for fx in fixtures]
+    for process in processes:
+        process.start()
+    recorder = Recorder()
+    try:
+        ready.wait(timeout=120)
     except threading.BrokenBarrierError:
-        start_clock()
-    for thread in threads:
-        thread.join(timeout=seconds + 120)
-    if any(thread.is_alive() for thread in threads):
-        recorder.died(name, TimeoutError("a client was still running 120 s after the deadline"))
-    return recorder, time.perf_counter() - clock["started"]
+        recorder.died(name, TimeoutError("the clients were not ready within 120 s"))
+    started = time.perf_counter()
+    for _ in processes:
+        try:
+            latencies, errors, samples = results.get(timeout=seconds + 120)
+        except queue.Empty:
+            recorder.died(name, TimeoutError("a client was still running 120 s after the deadline"))
+            break
+        part = Recorder()
+        part.latencies.update(latencies), part.errors.update(errors), part.samples.update(samples)
+        recorder.merge(part)
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join(timeout=10)
+        if process.is_alive():
+            process.kill()
+    return recorder, elapsed
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -304,6 +366,8 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     parser.add_argument("--log-level", default="INFO", help="server LOG_LEVEL (INFO writes one access line per request)")
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--no-keep-alive", action="store_true",
+                        help="a new TCP connection per request (default: one kept-alive connection per client)")
     args = parser.parse_args()
     scenarios = [s for s in args.scenarios.split(",") if s]
     unknown = set(scenarios) - set(SCENARIOS)
@@ -326,7 +390,8 @@ def main() -> None:
                    f"--threads {args.threads or 'default'}")
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, load average {os.getloadavg()[0]:.1f}; code {code_root}; "
           f"database {urlsplit(args.database_url).path[1:]}, {server_kind}, {args.clients} clients, "
-          f"{args.seconds:g} s per scenario", flush=True)
+          f"{args.seconds:g} s per scenario, {'a connection per request' if args.no_keep_alive else 'kept-alive connections'}",
+          flush=True)
     ensure_database(args.database_url)
     manage(env, code_root, "migrate", "--noinput")
     manage(env, code_root, "seed_demo")
@@ -349,9 +414,9 @@ def main() -> None:
         for name in scenarios:
             # A short warm-up so the first requests' imports and connections are not measured.
             run_scenario(name, port=port, fixtures=fixtures, seconds=min(2.0, args.seconds / 5),
-                         batch_size=args.batch_size)
+                         batch_size=args.batch_size, keep_alive=not args.no_keep_alive)
             recorder, elapsed = run_scenario(name, port=port, fixtures=fixtures, seconds=args.seconds,
-                                             batch_size=args.batch_size)
+                                             batch_size=args.batch_size, keep_alive=not args.no_keep_alive)
             rows += report(name, recorder, elapsed, args.batch_size)
         if {"coinflip", "slots"} & set(scenarios):
             for fx in fixtures:

@@ -25,6 +25,10 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count())))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Seconds an idle HTTP/1.1 connection stays open for the client's next request (gthread keeps idle connections
+# in its poller, not in a thread, so waiting is cheap; sync workers close after every response). An agent in a
+# loop then pays no TCP set-up per request.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # Load the app once in the master: a worker killed by the OS or by a deploy is replaced by a fork
 # in milliseconds instead of a fresh Django import. Django opens no connection at import time.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "true").lower() in {"1", "true", "yes", "on"}
