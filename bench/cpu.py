@@ -92,6 +92,8 @@ def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[f
             profiler.runcall(lambda: [run() for _ in range(count)])
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(60)
             pstats.Stats(profiler).sort_stats("tottime").print_stats(40)
+            if os.environ.get("BENCH_PROFILE_OUT"):  # for pstats/snakeviz: the whole profile, not the top 60
+                profiler.dump_stats(os.environ["BENCH_PROFILE_OUT"])
         cpu, wall = time.process_time(), time.perf_counter()
         for _ in range(count):
             run()
