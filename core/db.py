@@ -370,23 +370,32 @@ class CompiledQuery:
         klass_info, select = compiler.klass_info, compiler.select
         start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
         init_list = [column[0].target.attname for column in select[start:end]]
-        self._local.compiled = (queryset.db, compiler, sql, params, slots, klass_info["model"], start, end, init_list,
-                                get_related_populators(klass_info, select, queryset.db))
+        columns = [column[0] for column in select[0:compiler.col_count]]
+        if compiler.has_composite_fields(columns):
+            raise ValueError("CompiledQuery does not handle composite primary keys")
+        # What compiler.results_iter would work out again for every row.
+        converters = list(compiler.get_converters(columns).items())
+        self._local.compiled = (queryset.db, sql, params, slots, converters, klass_info["model"], start, end,
+                                init_list, get_related_populators(klass_info, select, queryset.db))
         return self._local.compiled
 
     def first(self, **values) -> models.Model | None:
         """The first row's instance (None if no row); `values` gives every sentinel's real value."""
         compiled = getattr(self._local, "compiled", None) or self._compile()
-        db, compiler, sql, params, slots, model, start, end, init_list, populators = compiled
+        db, sql, params, slots, converters, model, start, end, init_list, populators = compiled
         params = list(params)
         for name, value in values.items():
             params[slots[name]] = value
-        with connections[db].cursor() as cursor:
+        connection = connections[db]
+        with connection.cursor() as cursor:
             cursor.execute(sql, params)
             row = cursor.fetchone()
         if row is None:
             return None
-        [row] = list(compiler.results_iter([[row]]))
+        row = list(row)
+        for position, (functions, expression) in converters:
+            for convert in functions:
+                row[position] = convert(row[position], expression, connection)
         instance = model.from_db(db, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, instance)

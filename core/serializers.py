@@ -1,9 +1,24 @@
+import copy
+
 from rest_framework import serializers
 
 from core.models import ApiToken, Role
 
 
-class TokenOutputSerializer(serializers.ModelSerializer):
+class FieldsBuiltOnceMixin:
+    """A ModelSerializer builds its fields from the model's metadata for every instance (a third of the CPU
+    of `GET /me`); with this mixin a class builds them once and each instance gets a copy. Only for
+    serializers whose fields do not depend on the instance or the context."""
+
+    def get_fields(self):
+        built = type(self).__dict__.get("_fields_built_once")
+        if built is None:
+            built = super().get_fields()
+            type(self)._fields_built_once = built
+        return copy.deepcopy(built)
+
+
+class TokenOutputSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
     owner = serializers.CharField(source="owner.username")
 
     class Meta:
