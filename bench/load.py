@@ -322,6 +322,48 @@ def run_scenario(name: str, *, port: int, fixtures: list[dict], seconds: float, 
     return recorder, elapsed
 
 
+class CpuMeter:
+    """CPU seconds spent during a scenario by the server (gunicorn master and workers), the PostgreSQL backends
+    of the benchmark database, and the client processes (reaped children of this process), read from /proc."""
+
+    def __init__(self, server_pid: int, database_url: str):
+        self.server_pid, self.database_url = server_pid, database_url
+
+    @staticmethod
+    def _seconds(pids: list[int]) -> float:
+        ticks = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # exited
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def _server_pids(self) -> list[int]:
+        try:
+            children = Path(f"/proc/{self.server_pid}/task/{self.server_pid}/children").read_text().split()
+        except OSError:
+            children = []
+        return [self.server_pid, *map(int, children)]
+
+    def _database_pids(self) -> list[int]:
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            return [pid for (pid,) in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+                                                   " AND pid <> pg_backend_pid()")]
+
+    def snapshot(self) -> dict[str, float]:
+        times = os.times()
+        return {"server": self._seconds(self._server_pids()), "postgres": self._seconds(self._database_pids()),
+                "clients": times.children_user + times.children_system}
+
+    @staticmethod
+    def per_request(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+        return ", ".join(f"{part} {(after[part] - before[part]) * 1000 / max(requests, 1):.2f}" for part in before)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
@@ -415,9 +457,15 @@ def main() -> None:
             # A short warm-up so the first requests' imports and connections are not measured.
             run_scenario(name, port=port, fixtures=fixtures, seconds=min(2.0, args.seconds / 5),
                          batch_size=args.batch_size, keep_alive=not args.no_keep_alive)
+            meter = CpuMeter(server.pid, args.database_url)
+            before = meter.snapshot()
             recorder, elapsed = run_scenario(name, port=port, fixtures=fixtures, seconds=args.seconds,
                                              batch_size=args.batch_size, keep_alive=not args.no_keep_alive)
+            after = meter.snapshot()
             rows += report(name, recorder, elapsed, args.batch_size)
+            requests = sum(len(values) for values in recorder.latencies.values())
+            print(f"{name}: CPU ms per request: {CpuMeter.per_request(before, after, requests)}; "
+                  f"load average {os.getloadavg()[0]:.1f}", flush=True)
         if {"coinflip", "slots"} & set(scenarios):
             for fx in fixtures:
                 a2a(port, fx["raw"], {"action": "close_channel", "stealthAddress": fx["address"]})
