@@ -139,3 +139,24 @@ def test_a_sentinel_that_is_not_a_parameter_fails_loudly(db):
 
     with pytest.raises(ValueError):
         CompiledQuery(lambda pk: Wallet.objects.filter(pk__gte=0), pk=-1).first(pk=1)
+
+
+def test_an_update_shape_is_compiled_once_and_writes_what_django_writes(make_wallet):
+    from core import db
+
+    first, second = make_wallet(owner_username="shape-1"), make_wallet(owner_username="shape-2")
+    db._UPDATE_SQL.clear()
+    for wallet, balance in ((first, Decimal("1.5")), (second, Decimal("2.25"))):
+        wallet.balance, wallet.daily_limit = balance, None  # a NULL is part of the shape (`col = NULL`)
+        with CaptureQueriesContext(connection) as queries, transaction.atomic(), WriteBatch() as writes:
+            writes.update(wallet, ["balance", "daily_limit"])
+        [update] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+        assert f'WHERE "wallet_app_wallet"."id" = {wallet.pk}' in update
+    assert len(db._UPDATE_SQL) == 1
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.balance, second.balance, first.daily_limit) == (Decimal("1.5"), Decimal("2.25"), None)
+    wallet = first
+    wallet.daily_limit = Decimal("7")
+    with transaction.atomic(), WriteBatch() as writes:
+        writes.update(wallet, ["balance", "daily_limit"])
+    assert len(db._UPDATE_SQL) == 2 and Wallet.objects.get(pk=wallet.pk).daily_limit == Decimal("7")
