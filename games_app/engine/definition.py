@@ -282,7 +282,14 @@ class GameDefinition:
 
     def pay(self, symbol: str, count: int) -> Fraction:
         """Line pay (multiple of the line bet) of ``count`` consecutive ``symbol``; 0 if none."""
-        return _lookup(self.paytable.get(symbol), count)
+        found = self._line_pays.get((symbol, count))
+        return found if found is not None else _lookup(self.paytable.get(symbol), count)
+
+    @cached_property
+    def _line_pays(self) -> dict[tuple[str, int], Fraction]:
+        # Every (symbol, run length) a line can show, looked up once: spins call pay() ~10 times each.
+        return {(symbol, count): _lookup(pays, count)
+                for symbol, pays in self.paytable.items() for count in range(self.n_reels + 1)}
 
     def scatter_pay(self, count: int) -> Fraction:
         """Scatter pay (multiple of the TOTAL bet) for ``count`` scatters in the window."""
@@ -297,8 +304,11 @@ class GameDefinition:
                 for row in range(self.rows)]
 
 
+_ZERO = Fraction(0)
+
+
 def _lookup(pays: Mapping[int, Fraction] | None, count: int) -> Fraction:
-    best = Fraction(0)
+    best = _ZERO
     for defined, value in (pays or {}).items():
         if defined <= count:
             best = value  # pays are sorted by count, so the last qualifying entry wins

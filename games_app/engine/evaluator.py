@@ -144,7 +144,7 @@ def evaluate_line(definition: GameDefinition, symbols: Sequence[str]) -> tuple[s
     best: tuple[str, int, Fraction] | None = None
     if w:
         wild_pay = definition.pay(wild, w)
-        if wild_pay > 0:
+        if wild_pay.numerator > 0:  # a Fraction's sign is its numerator's: an int comparison, not Fraction's
             best = (wild, w, wild_pay)
     if w < n and symbols[w] != scatter:
         target = symbols[w]
@@ -152,7 +152,7 @@ def evaluate_line(definition: GameDefinition, symbols: Sequence[str]) -> tuple[s
         while count < n and (symbols[count] == target or symbols[count] == wild):
             count += 1
         pay = definition.pay(target, count)
-        if pay > 0 and (best is None or pay >= best[2]):
+        if pay.numerator > 0 and (best is None or pay >= best[2]):
             best = (target, count, pay)
     return best
 
@@ -169,7 +169,7 @@ def evaluate_window(definition: GameDefinition, window: Sequence[Sequence[str]],
     if definition.scatter is not None:
         count = sum(cell == definition.scatter for row in window for cell in row)
         scatter_win = definition.scatter_pay(count)
-    total = sum((win.multiplier for win in wins), Fraction(0)) / definition.n_lines + scatter_win
+    total = (sum((win.multiplier for win in wins), Fraction(0)) / definition.n_lines + scatter_win) if wins else scatter_win
     return SpinOutcome(window=[list(row) for row in window],
                        stops=None if stops is None else list(stops),
                        line_wins=wins, scatter_win=scatter_win, total_multiplier=total)
