@@ -302,7 +302,7 @@ class _Blueprint:
 
     def __init__(self, model: type[models.Model]) -> None:
         fields = model._meta.concrete_fields
-        self.defaults = [(field.attname, field.get_default) for field in fields]
+        self.defaults = [(field.attname, field.name, field.get_default) for field in fields]
         self.attnames = {field.attname for field in fields}
         self.relations = {field.name: field for field in fields if field.is_relation}
         self.plain = all(field.many_to_one for field in self.relations.values())  # no one-to-one reverse caches
@@ -324,8 +324,8 @@ def new_row(model: type[models.Model], **values) -> models.Model:
     obj = model.__new__(model)
     obj._state = state = ModelState()
     row = obj.__dict__
-    for attname, default in blueprint.defaults:
-        if attname not in values:
+    for attname, name, default in blueprint.defaults:
+        if attname not in values and name not in values:
             row[attname] = default()
     for name, value in values.items():
         field = blueprint.relations.get(name)
