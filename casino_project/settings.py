@@ -279,6 +279,7 @@ CELERY_BEAT_SCHEDULE = {
     "audit-ledger-hourly": {"task": "wallet_app.tasks.audit_ledger_task", "schedule": crontab(minute=7)},
     "expire-stale-commits": {"task": "games_app.casino.tasks.expire_stale_commits", "schedule": 60.0},
     "run-due-lotto-draws": {"task": "games_app.casino.tasks.run_due_lotto_draws", "schedule": 60.0},
+    "roll-up-game-stats": {"task": "games_app.casino.tasks.roll_up_game_stats", "schedule": 60.0},
     "recover-evaluating-sessions": {"task": "sessions_app.tasks.recover_sessions_task", "schedule": 300.0},
 }
 

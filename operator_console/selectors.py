@@ -94,14 +94,12 @@ def _slot_edges() -> list[GameEdge]:
 
 def _casino_edges() -> list[GameEdge]:
     from games_app.casino import rules
-    from games_app.casino.models import CasinoGameStats
+    from games_app.casino.selectors import game_totals
 
     rtp = {"slots": rules.SLOTS_RTP, "coinflip": rules.COINFLIP_RTP, "lotto": rules.LOTTO_RTP}
-    totals = (CasinoGameStats.objects.values("game").order_by("game")  # a game's totals are spread over shards
-              .annotate(rounds=Sum("total_rounds"), wagered=Sum("total_wagered"), paid=Sum("total_paid_out")))
-    return [GameEdge(family="a2a casino", game=row["game"], rounds=row["rounds"], wagered=row["wagered"],
-                     paid=row["paid"], expected_edge=(1 - rtp[row["game"]]) if row["game"] in rtp else None)
-            for row in totals]
+    return [GameEdge(family="a2a casino", game=game, rounds=totals.rounds, wagered=totals.wagered,
+                     paid=totals.paid_out, expected_edge=(1 - rtp[game]) if game in rtp else None)
+            for game, totals in sorted(game_totals().items())]
 
 
 def _webhook_failures() -> int | None:

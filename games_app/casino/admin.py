@@ -73,7 +73,7 @@ class CasinoRequestAdmin(ReadOnlyModelAdmin):
 
 @admin.register(CasinoGameStats)
 class CasinoGameStatsAdmin(ReadOnlyModelAdmin):
-    list_display = ("game", "shard", "total_rounds", "total_wagered", "total_paid_out", "updated_at")
+    list_display = ("game", "total_rounds", "total_wagered", "total_paid_out", "through_round_id", "updated_at")
 
 
 @admin.register(CasinoLottoDraw)

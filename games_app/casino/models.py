@@ -176,28 +176,31 @@ class CasinoEvent(models.Model):
         return f"{self.kind} ({self.agent_address or '-'})"
 
 
-STATS_SHARDS = 16
-
-
 class CasinoGameStats(models.Model):
-    """Running totals per game, split over STATS_SHARDS rows per game (a channel writes the row of
-    `channel_id % STATS_SHARDS`), so concurrent rounds of different channels do not queue on one row.
-    Reads sum the shards."""
-    game = models.CharField(max_length=16, choices=Game.choices)
-    shard = models.PositiveSmallIntegerField(default=0)
+    """A game's totals over its rounds with id <= `through_round_id`, folded in batches by
+    `services.game_stats_roll_up` (a beat task); readers add the rounds after it
+    (`selectors.game_totals`), so the answer is exact at every moment and no round writes here.
+    `candidate_*`: the next fold, recorded by the previous run (see the service)."""
+    game = models.CharField(max_length=16, choices=Game.choices, unique=True)
     total_rounds = models.BigIntegerField(default=0)
     total_wagered = MoneyField(default=0)
     total_paid_out = MoneyField(default=0)
+    through_round_id = models.BigIntegerField(default=0)
+    candidate_round_id = models.BigIntegerField(null=True, blank=True)
+    candidate_xid = models.BigIntegerField(null=True, blank=True,
+                                           help_text="a transaction id taken after candidate_round_id was read")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         db_table = "casino_game_stats"
-        ordering = ["game", "shard"]
+        ordering = ["game"]
         verbose_name_plural = "casino game stats"
-        constraints = [models.UniqueConstraint(fields=["game", "shard"], name="casino_game_stats_game_shard")]
+        constraints = [models.CheckConstraint(condition=Q(total_rounds__gte=0, total_wagered__gte=0,
+                                                          total_paid_out__gte=0, through_round_id__gte=0),
+                                              name="casino_game_stats_gte_0")]
 
     def __str__(self) -> str:
-        return f"{self.game} #{self.shard}"
+        return self.game
 
 
 class CasinoRequest(models.Model):

@@ -43,16 +43,39 @@ def house_exposure(*, house_wallet_id: int, owner) -> HouseExposure:
     return HouseExposure(all_channels=totals["all"] or ZERO, owner_channels=totals["owner"] or ZERO)
 
 
-def game_stats() -> dict[str, dict]:
-    """Totals per game: the sum of its stats shards (a few rows each)."""
-    rows = {row["game"]: row for row in CasinoGameStats.objects.values("game").annotate(
-        rounds=Sum("total_rounds"), wagered=Sum("total_wagered"), paid=Sum("total_paid_out")).order_by()}
+# A game's totals as the stats report them: every round but a lotto win counts as played.
+ROUND_TOTALS = {"rounds": Count("pk", filter=~Q(kind=CasinoRound.Kind.LOTTO_WIN)), "wagered": Sum("bet_amount"),
+                "paid": Sum("payout"), "count": Count("pk")}
+
+
+@dataclass(frozen=True)
+class GameTotals:
+    rounds: int
+    wagered: Decimal
+    paid_out: Decimal
+
+
+def game_totals() -> dict[str, GameTotals]:
+    """Exact totals per game: its folded stats row plus the rounds after the fold (two statements)."""
+    folded = {row.game: row for row in CasinoGameStats.objects.all()}
+    after = Q()
+    for game in Game.values:
+        after |= Q(game=game, pk__gt=folded[game].through_round_id if game in folded else 0)
+    recent = {row["game"]: row for row in CasinoRound.objects.filter(after).values("game")
+              .annotate(**ROUND_TOTALS).order_by()}
     out = {}
     for game in Game.values:
-        row = rows.get(game) or {"rounds": 0, "wagered": ZERO, "paid": ZERO}
-        out[game] = {"total_rounds": row["rounds"] or 0, "total_wagered": format_amount(row["wagered"] or ZERO),
-                     "total_paid_out": format_amount(row["paid"] or ZERO)}
+        row, tail = folded.get(game), recent.get(game, {"rounds": 0, "wagered": ZERO, "paid": ZERO})
+        out[game] = GameTotals(rounds=(row.total_rounds if row else 0) + tail["rounds"],
+                               wagered=(row.total_wagered if row else ZERO) + tail["wagered"],
+                               paid_out=(row.total_paid_out if row else ZERO) + tail["paid"])
     return out
+
+
+def game_stats() -> dict[str, dict]:
+    """`game_totals` as the stats answer writes them (amounts as exact strings)."""
+    return {game: {"total_rounds": totals.rounds, "total_wagered": format_amount(totals.wagered),
+                   "total_paid_out": format_amount(totals.paid_out)} for game, totals in game_totals().items()}
 
 
 def round_at(*, channel: CasinoChannel, nonce: int, game: str, agent_seed: str) -> CasinoRound | None:

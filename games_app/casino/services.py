@@ -21,8 +21,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.exceptions import DomainError
@@ -36,7 +35,7 @@ from games_app.casino.exceptions import (AnonymousChannelLimit, BankrollShareExc
                                          InsufficientBalance, InvalidSignature, InvariantViolation, MaxBetExceeded,
                                          PendingCommitExists, WalletFrozen)
 from games_app.casino.inputs import MUTATING_ACTIONS, CasinoCall
-from games_app.casino.models import (ANONYMOUS_SCOPE, STATS_SHARDS, CasinoChannel, CasinoCommit, CasinoEvent,
+from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommit, CasinoEvent,
                                      CasinoGameStats, CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound,
                                      Game)
 from games_app.casino.signatures import action_message, open_message, verify_signature
@@ -223,18 +222,6 @@ def _event(*, kind: str, channel: CasinoChannel | None, agent_address: str = "",
            request_id: str = "") -> None:
     CasinoEvent.objects.create(channel=channel, agent_address=agent_address or (channel.agent_address if channel else ""),
                                kind=kind, payload=payload or {}, request_id=request_id or get_request_id())
-
-
-def _bump_stats(*, game: str, channel: CasinoChannel, rounds: int = 0, wagered: Decimal = ZERO,
-                paid_out: Decimal = ZERO) -> None:
-    """Last in the lock order: one short update of this channel's stats shard of the game."""
-    shard = channel.pk % STATS_SHARDS
-    updated = CasinoGameStats.objects.filter(game=game, shard=shard).update(
-        total_rounds=F("total_rounds") + rounds, total_wagered=F("total_wagered") + wagered,
-        total_paid_out=F("total_paid_out") + paid_out)
-    if not updated:
-        CasinoGameStats.objects.get_or_create(game=game, shard=shard)
-        _bump_stats(game=game, channel=channel, rounds=rounds, wagered=wagered, paid_out=paid_out)
 
 
 _RESERVATION_FIELDS = ["reserved_agent", "reserved_casino", "open_lotto_tickets", "updated_at"]
@@ -536,7 +523,6 @@ def _reveal(ctx: _Context, game: str) -> _Result | _Deferred:
         agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance, commit=commit,
         casino_seed=commit.casino_seed, agent_seed=agent_seed, result_hash=digest, result=result,
         request_id=ctx.request_id, created_at=ctx.now)
-    _bump_stats(game=game, channel=channel, rounds=1, wagered=bet, paid_out=payout)
     return _Result(content=_reveal_content(played), channel=channel, rounds=1)
 
 
@@ -613,7 +599,6 @@ def _lotto_buy(ctx: _Context) -> _Result:
         total_cost=cost, request_id=ctx.request_id, created_at=ctx.now)
     _event(kind="lotto_ticket", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
                                                          "pickedNumber": picked, "ticketCount": count})
-    _bump_stats(game=Game.LOTTO, channel=channel, rounds=1, wagered=cost)
     content = {"drawId": draw.pk, "pickedNumber": picked, "ticketCount": count, "totalCost": _money(cost),
                "agentBalance": _money(channel.agent_balance), "casinoBalance": _money(channel.casino_balance),
                "nonce": channel.nonce, "drawTime": int(draw.draw_time.timestamp() * 1000)}
@@ -689,7 +674,6 @@ def lotto_settle_channel(*, channel_id: int, draw: CasinoLottoDraw, now: datetim
             ticket.save(update_fields=["status", "payout", "settled_at"])
             _event(kind="lotto_win", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
                                                               "payout": _money(payout), "nonce": channel.nonce})
-            _bump_stats(game=Game.LOTTO, channel=channel, paid_out=payout)
         if losers:
             CasinoLottoTicket.objects.filter(pk__in=losers).update(status=CasinoLottoTicket.Status.LOST, settled_at=now)
         if tickets:
@@ -716,6 +700,67 @@ def commits_expire_stale(*, now: datetime | None = None, batch: int = 500) -> in
                 _expire_commit(commit=commit, channel=channel, now=now, reason="timeout")
                 expired += 1
     return expired
+
+
+# Whether every transaction of this database older than %(xid)s (an xid8 as bigint) has ended. Rounds
+# come only from this database, so other databases' transactions (which hold back the cluster-wide
+# snapshot xmin) do not delay a fold. Needs to see every session's backend_xid: the same role for all
+# connections, or pg_read_all_stats; otherwise the answer is "not yet".
+_OLDER_TRANSACTIONS_ENDED_SQL = """
+SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                    WHERE datname = current_database() AND backend_xid IS NOT NULL
+                      AND age(backend_xid) > age((%(xid)s %% 4294967296)::text::xid))
+   AND (pg_has_role('pg_read_all_stats', 'USAGE')
+        OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
+                        WHERE datname = current_database() AND usename IS DISTINCT FROM current_user))
+"""
+
+
+@exact_money
+def game_stats_roll_up() -> int:
+    """Fold settled rounds into the per-game totals (`casino_game_stats`), in one short transaction;
+    returns how many rounds it folded. Readers add the rounds past the fold, so this only bounds how
+    many rounds a stats read sums; no round waits on it.
+
+    A round id is handed out before its transaction commits, so "every round up to id R" is final only
+    once each transaction that may still commit one of them has ended. Each run reads the newest
+    committed round id R, then takes a transaction id X of its own: every transaction holding an id
+    <= R got its transaction id before X (it wrote its channel row before inserting the round, see
+    `_apply_round`). A later run folds up to R once no transaction of this database older than X is
+    running, and only then records the next R and X (a long transaction delays a fold, never skips one)."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            # In this order: R is read before this transaction has a transaction id of its own.
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {CasinoRound._meta.db_table}")
+            newest = cursor.fetchone()[0]
+            cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+            own_xid = cursor.fetchone()[0]
+        for game in Game.values:
+            CasinoGameStats.objects.get_or_create(game=game)
+        rows = list(CasinoGameStats.objects.select_for_update().order_by("game"))
+        through, candidate, after = rows[0].through_round_id, rows[0].candidate_round_id, rows[0].candidate_xid
+        folded = 0
+        if candidate is not None and candidate > through:
+            with connection.cursor() as cursor:
+                cursor.execute(_OLDER_TRANSACTIONS_ENDED_SQL, {"xid": after})
+                settled = cursor.fetchone()[0]
+            if settled:
+                totals = {row["game"]: row for row in CasinoRound.objects.filter(pk__gt=through, pk__lte=candidate)
+                          .values("game").annotate(**selectors.ROUND_TOTALS).order_by()}
+                for row in rows:
+                    total = totals.get(row.game)
+                    if total is not None:
+                        row.total_rounds += total["rounds"]
+                        row.total_wagered += total["wagered"]
+                        row.total_paid_out += total["paid"]
+                        folded += total["count"]
+                through = candidate
+        if candidate is None or candidate <= through:   # a candidate still waiting keeps its place
+            candidate, after = newest, own_xid
+        for row in rows:
+            row.through_round_id, row.candidate_round_id, row.candidate_xid = through, candidate, after
+            row.save()
+    return folded
 
 
 ACTIONS: dict[str, Callable[[_Context], _Result | _Deferred]] = {

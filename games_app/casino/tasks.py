@@ -16,3 +16,8 @@ def run_due_lotto_draws() -> int:
     drawn = services.lotto_run_due_draws()
     metrics.LOTTO_DRAWS.inc(drawn)
     return drawn
+
+
+@shared_task(name="games_app.casino.tasks.roll_up_game_stats")
+def roll_up_game_stats() -> int:
+    return services.game_stats_roll_up()

@@ -6,11 +6,10 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.db.models import Sum
 from django.utils import timezone
 
-from games_app.casino.models import (CasinoChannel, CasinoCommit, CasinoEvent, CasinoGameStats, CasinoRequest,
-                                     CasinoRound)
+from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoEvent, CasinoRequest, CasinoRound
+from games_app.casino.selectors import GameTotals, game_totals
 from tests.casino.conftest import ADDRESS, OTHER_ADDRESS, URL, assert_conserved, envelope
 
 pytestmark = pytest.mark.django_db
@@ -192,9 +191,7 @@ def test_slots_commit_reveal_proof_recomputes_to_the_reels(a2a):
     assert reveal["nonce"] == 1
     round_ = CasinoRound.objects.get()
     assert round_.result_hash == h and round_.nonce == 1 and round_.commit.status == "revealed"
-    stats = CasinoGameStats.objects.filter(game="slots").aggregate(
-        n=Sum("total_rounds"), wagered=Sum("total_wagered"), paid=Sum("total_paid_out"))
-    assert (stats["n"], stats["wagered"], stats["paid"]) == (1, Decimal("0.01"), payout)
+    assert game_totals()["slots"] == GameTotals(rounds=1, wagered=Decimal("0.01"), paid_out=payout)
     assert_conserved()
 
 

@@ -6,12 +6,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from games_app.casino import rules
-from games_app.casino.models import (CasinoChannel, CasinoEvent, CasinoGameStats, CasinoLottoDraw, CasinoLottoTicket,
+from games_app.casino.models import (CasinoChannel, CasinoEvent, CasinoLottoDraw, CasinoLottoTicket,
                                      CasinoRound)
+from games_app.casino.selectors import game_totals
 from games_app.casino.tasks import run_due_lotto_draws
 from tests.casino.conftest import ADDRESS, OTHER_ADDRESS, assert_conserved
 
@@ -59,7 +59,7 @@ def test_lotto_draw_end_to_end(a2a):
     closed = CasinoChannel.objects.get(agent_address=OTHER_ADDRESS.lower())
     assert closed.nonce == 1 and closed.agent_balance == Decimal("0.999")
     assert CasinoEvent.objects.filter(channel=closed, kind="lotto_win_unpaid").count() == 1
-    assert CasinoGameStats.objects.filter(game="lotto").aggregate(paid=Sum("total_paid_out"))["paid"] == payout
+    assert game_totals()["lotto"].paid_out == payout
     assert_conserved()
 
     past = status["pastDraws"][0]
