@@ -1,8 +1,8 @@
 """Turn an A2A `message.content` into an action name and validated, typed parameters.
 
 Parameters may sit directly in `content` or in `content.params` (both are in use by clients);
-`params` wins on a clash. Numbers arrive as `Decimal` (the body is parsed with
-`parse_float=Decimal`), so a JSON number keeps its exact decimal text; strings are the norm.
+`params` wins on a clash. Numbers arrive as `Decimal` (`core.jsonbody` with exact numbers), so a
+JSON number keeps its exact decimal text; strings are the norm.
 """
 import json
 import re
@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 
+from core import jsonbody
 from core.exceptions import InvalidAmount as CoreInvalidAmount
 from core.money import parse_amount
 from games_app.casino import rules
@@ -42,18 +43,15 @@ class CasinoCall:
                           separators=(",", ":"))
 
 
-def _reject_constant(name: str):
-    raise ValueError(f"{name} is not allowed")
-
-
 def load_json(body: bytes) -> Any:
-    """Parse a request body; raises InvalidRequest for anything that is not strict JSON."""
+    """Parse a request body through the project's one JSON reader (`core.jsonbody`: strict JSON, depth,
+    no NUL or lone surrogate, numbers as exact Decimals); raises InvalidRequest with its reason."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidRequest("The body is too large.")
     try:
-        return json.loads(body.decode("utf-8"), parse_float=Decimal, parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise InvalidRequest("The body is not valid JSON.") from None
+        return jsonbody.loads(body, exact_numbers=True)
+    except jsonbody.BodyRejected as exc:
+        raise InvalidRequest(exc.message) from None
 
 
 def content_from_envelope(payload: Any) -> dict:

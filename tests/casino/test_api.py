@@ -448,6 +448,29 @@ def test_malformed_bodies_are_400_invalid_request(a2a, body):
     assert content["error"] is True and content["code"] == "INVALID_REQUEST"
 
 
+_OPEN = '"action": "open_channel", "stealthAddress": "%s", "agentDeposit": "1", "casinoDeposit": "1"' % ADDRESS
+
+
+@pytest.mark.parametrize("body, reason", [
+    ('{"message": {"content": {%s, "note": %s}}}' % (_OPEN, "[" * 40 + "]" * 40), "nests deeper"),
+    ('{"message": {"content": {%s, "note": %s}}}' % (_OPEN, "[" * 30_000 + "]" * 30_000), "nests deeper"),
+    ('{"message": {"content": {%s, "note": "a\\u0000b"}}}' % _OPEN, "NUL"),
+    ('{"message": {"content": {%s, "no\\u0000te": 1}}}' % _OPEN, "NUL"),
+    ('{"message": {"content": {%s, "note": "\\ud800"}}}' % _OPEN, "surrogate"),
+    ('{"message": {"content": {%s, "agentSeed": "\\udfff\\ud800"}}}' % _OPEN, "surrogate"),
+    ('{"message": {"content": {%s, "note": -Infinity}}}' % _OPEN, "not valid JSON"),
+    ('{"message": {"content": {%s, "note": %s}}}' % (_OPEN, "9" * 5000), "not valid JSON"),
+], ids=["depth-41", "depth-30000-under-64KiB", "nul-value", "nul-key", "lone-surrogate", "reversed-surrogates",
+        "minus-infinity", "5000-digit-integer"])
+def test_hostile_bodies_are_refused_by_the_one_json_reader_before_anything_is_written(a2a, body, reason):
+    """Issue 16: the A2A endpoint reads its body through core.jsonbody, answering in its own envelope."""
+    response = a2a.raw(body)
+    assert response.status_code == 400
+    content = response.json()["message"]["content"]
+    assert content["error"] is True and content["code"] == "INVALID_REQUEST" and reason in content["message"]
+    assert not CasinoChannel.objects.exists()
+
+
 @pytest.mark.parametrize("content,code", [
     ({"action": "nope"}, "UNSUPPORTED_ACTION"), ({"action": 5}, "INVALID_PARAMS"), ({}, "INVALID_PARAMS"),
     ({"action": "info", "params": [1]}, "INVALID_PARAMS"), ({"action": "__class__"}, "UNSUPPORTED_ACTION"),
