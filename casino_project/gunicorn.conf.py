@@ -69,6 +69,8 @@ _prepare_metrics_dir()
 
 def child_exit(server, worker):
     """A dead worker's live gauges go; its counters stay in the sum."""
+    # Not at the top: prometheus_client picks its single- or multi-process values when first imported,
+    # and a module imported in the master is inherited by every forked worker.
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)

@@ -46,6 +46,7 @@ from decimal import Decimal
 from django.db import connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
+from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery, UpdateQuery
 
 
@@ -380,8 +381,6 @@ class CompiledQuery:
         self._local = threading.local()
 
     def _compile(self):
-        from django.db.models.query import get_related_populators
-
         queryset = self._build(**self._sentinels)
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()

@@ -18,6 +18,7 @@ from fingerprint_app import services
 from fingerprint_app.charts import convergence_svg, payout_histogram_svg, reel_frequencies_svg
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.models import CampaignStatus, FingerprintProfile, ProbeCampaign
+from fingerprint_app.signatures import signature_from_stats
 from fingerprint_app.stats import SufficientStats
 from games_app.admin import GameVersionAdmin
 from games_app.models import GameVersion
@@ -145,8 +146,6 @@ class ProbeCampaignAdmin(ConsoleDisplayMixin, admin.ModelAdmin):
 
     @admin.display(description="signature")
     def signature_json(self, obj):
-        from fingerprint_app.signatures import signature_from_stats
-
         return _pretty(signature_from_stats(SufficientStats.from_json(obj.stats)))
 
     has_start_campaigns_permission = policy_permission(Act.CAMPAIGN_MANAGE)

@@ -10,6 +10,7 @@ from fingerprint_app.exceptions import CampaignNotFound, EmptySample, ProfileNot
 from fingerprint_app.matching import MatchResult, match_profiles
 from fingerprint_app.models import FingerprintProfile, ProbeCampaign
 from fingerprint_app.stats import StatsShapeMismatch, SufficientStats
+from sessions_app.models import GameplaySession, SessionSpin
 
 PROFILE_LIST_FIELDS = ("id", "engine_key", "version", "label", "engine_kind", "game_version", "remote_url", "parent",
                        "spins", "signature", "par_rtp", "exact", "recovery_status", "spins_until_exact",
@@ -80,8 +81,6 @@ def _with_descendants(profile_id: int) -> set[int]:
 
 def session_sample_stats(*, session_id: int) -> SufficientStats:
     """A gameplay session's recorded spins as a probe sample (windows, multipliers, line wins)."""
-    from sessions_app.models import GameplaySession, SessionSpin
-
     if not GameplaySession.objects.filter(pk=session_id).exists():
         raise SampleNotFound(details={"session_id": session_id})
     rows = SessionSpin.objects.filter(session_id=session_id).order_by("nonce").values_list(

@@ -28,7 +28,8 @@ from core.exceptions import DomainError
 from core.money import exact_money, money_context
 from core.request_context import get_request_id
 from core.rng import generate_server_seed
-from fingerprint_app import metrics
+# tasks.py runs this module's campaign_run; each imports the other as a module (not names), so either loads first.
+from fingerprint_app import metrics, tasks
 from fingerprint_app.exceptions import CampaignStateConflict, InvalidCampaign
 from fingerprint_app.locks import lock_campaign, lock_profile
 from fingerprint_app.models import (RUNNABLE_STATUSES, CampaignStatus, EngineKind,
@@ -151,9 +152,7 @@ def campaign_create(*, actor: policy.Actor | None = None, created_by=None, game_
 
 
 def _enqueue(campaign_id: int) -> None:
-    from fingerprint_app.tasks import run_campaign_task
-
-    run_campaign_task.delay(campaign_id)
+    tasks.run_campaign_task.delay(campaign_id)
 
 
 def _authorize_campaign(actor: policy.Actor, wallet: Wallet | None) -> None:

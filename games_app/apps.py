@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from django.apps import AppConfig
@@ -11,8 +12,7 @@ class GamesAppConfig(AppConfig):
     verbose_name = "Slot games"
 
     def seed_demo_data(self, stdout) -> None:
-        import json
-
+        # apps.py loads while the app registry is being built, before models may be imported: on use.
         from games_app.services import game_load
 
         for path in sorted(DEMO_GAMES_DIR.glob("*.json")):

@@ -5,11 +5,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.apps import apps
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from core.models import AdminActionLog
+from games_app.casino import rules
+from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoRound
+from games_app.casino.selectors import game_totals
+from rl_app.models import DeliveryStatus, WebhookDelivery
+from sessions_app.models import GameplaySession, SessionSpin, SessionState
+from wallet_app.selectors import ledger_audit_latest, spend_day_bounds
 
 ZERO = Decimal(0)
 # Below this many rounds a realised edge is mostly luck (one 5x win on one round reads -400%); the
@@ -57,14 +62,12 @@ class Dashboard:
     edges: list[GameEdge]
     ledger_audit: object | None
     channel_audit: AdminActionLog | None
-    webhook_failures: int | None          # None: the RL app has no delivery log
+    webhook_failures: int
     recent_actions: list[AdminActionLog] = field(default_factory=list)
     edge_min_rounds: int = EDGE_MIN_ROUNDS
 
 
 def _slot_edges() -> list[GameEdge]:
-    from sessions_app.models import GameplaySession
-
     rows = (GameplaySession.objects.values("game_version__game__slug", "game_version__rtp")
             .annotate(spins=Sum("total_spins"), wagered=Sum("total_wagered"), paid=Sum("total_payout"))
             .order_by("game_version__game__slug"))
@@ -93,30 +96,19 @@ def _slot_edges() -> list[GameEdge]:
 
 
 def _casino_edges() -> list[GameEdge]:
-    from games_app.casino import rules
-    from games_app.casino.selectors import game_totals
-
     rtp = {"slots": rules.SLOTS_RTP, "coinflip": rules.COINFLIP_RTP, "lotto": rules.LOTTO_RTP}
     return [GameEdge(family="a2a casino", game=game, rounds=totals.rounds, wagered=totals.wagered,
                      paid=totals.paid_out, expected_edge=(1 - rtp[game]) if game in rtp else None)
             for game, totals in sorted(game_totals().items())]
 
 
-def _webhook_failures() -> int | None:
-    try:
-        delivery = apps.get_model("rl_app", "WebhookDelivery")
-    except LookupError:
-        return None
-    return delivery.objects.filter(status="failed").count()
+def _webhook_failures() -> int:
+    return WebhookDelivery.objects.filter(status=DeliveryStatus.FAILED).count()
 
 
 def dashboard_get(*, now: datetime | None = None) -> Dashboard:
     """Everything the dashboard shows, as of `now`. "Today" is the wallet spend day
     (settings.WALLET_DAY_TIMEZONE), the same day the daily limits use."""
-    from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoRound
-    from sessions_app.models import GameplaySession, SessionSpin, SessionState
-    from wallet_app.selectors import ledger_audit_latest, spend_day_bounds
-
     now = now or timezone.now()
     day_start, day_end = spend_day_bounds(now=now)
     by_state = dict(GameplaySession.objects.values_list("state").annotate(n=Count("pk")).order_by())

@@ -10,7 +10,11 @@ from django.db import transaction
 from core.models import ActionOutcome, AdminActionLog
 from core.policy import CONSOLE_GROUP_ROLES, Actor
 from core.services import admin_action_record
+from games_app.casino.audit import audit_all_channels
+from games_app.casino.models import CasinoChannel
+from games_app.casino.services import commits_expire_stale
 from sessions_app.services import session_force_close
+from wallet_app.services import ledger_audit_run
 
 CONSOLE_ROLES = {role: group for group, role in CONSOLE_GROUP_ROLES.items()}
 OPERATORS_GROUP, ADMINS_GROUP = CONSOLE_ROLES["operator"], CONSOLE_ROLES["admin"]
@@ -53,8 +57,6 @@ def operator_login_upsert(*, username: str, role: str, password: str | None = No
 
 def ledger_audit_run_by(*, actor) -> AdminActionLog:
     """Run the ledger audit (wallet_app) and record the run and its outcome in the trail."""
-    from wallet_app.services import ledger_audit_run
-
     audit = ledger_audit_run()
     return admin_action_record(
         actor=actor, action="ledger_audit", objects=[audit],
@@ -66,9 +68,6 @@ def ledger_audit_run_by(*, actor) -> AdminActionLog:
 def channel_audit_run_by(*, actor, max_reported: int = 50) -> AdminActionLog:
     """Check every A2A channel (conservation, nonce chain) and record the result in the trail;
     the newest such row is what the dashboard shows as the channel audit."""
-    from games_app.casino.audit import audit_all_channels
-    from games_app.casino.models import CasinoChannel
-
     problems: list[dict] = []
     bad = 0
     for channel, found in audit_all_channels():
@@ -83,8 +82,6 @@ def channel_audit_run_by(*, actor, max_reported: int = 50) -> AdminActionLog:
 
 def stale_commits_expire_by(*, actor) -> AdminActionLog:
     """Expire every pending A2A commit past its reveal timeout, and record how many."""
-    from games_app.casino.services import commits_expire_stale
-
     expired = 0
     for _ in range(1000):  # bounded: at most 500k commits per click
         batch = commits_expire_stale()

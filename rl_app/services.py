@@ -16,7 +16,9 @@ from core import policy
 from core.db import WriteBatch, new_row
 from core.exceptions import ValidationFailed
 from core.request_context import get_request_id
-from rl_app import metrics
+# tasks.py runs this module's webhook_delivery_attempt; each imports the other as a module (not names), so
+# either loads first.
+from rl_app import metrics, tasks
 from rl_app.exceptions import TooManyWebhooks, WebhookDeliveryFailed
 from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, WebhookDelivery, WebhookEvent,
                            WebhookHook)
@@ -284,9 +286,7 @@ def _deliveries_for_step(step: ExperienceStep, hooks: list[WebhookHook]) -> list
 
 def _enqueue_later(delivery_id: int) -> Callable[[], None]:
     def enqueue_delivery() -> None:
-        from rl_app.tasks import deliver_webhook_task
-
-        deliver_webhook_task.delay(delivery_id)
+        tasks.deliver_webhook_task.delay(delivery_id)
 
     return enqueue_delivery
 

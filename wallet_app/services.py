@@ -6,6 +6,7 @@ valid, daily limit, balance. A refused operation raises before anything is writt
 one writes the new balance and one LedgerEntry per change in the same transaction.
 """
 import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -345,3 +346,33 @@ def ledger_audit_run() -> LedgerAudit:
                                       wallets_checked=result.wallets_checked,
                                       entries_checked=result.entries_checked,
                                       mismatch_count=result.mismatch_count, mismatches=result.mismatches)
+
+
+DEMO_AGENT_USERNAME = "demo-agent"
+DEMO_AGENT_FUNDS = Decimal("100")
+DEMO_OPERATOR_USERNAME = "demo-operator"  # its wallet pays for probing campaigns (fees, if configured)
+DEMO_OPERATOR_FUNDS = Decimal("10")
+HOUSE_FUNDS = Decimal("1000")
+SEED_REFERENCE = "seed:demo"
+
+
+def _demo_wallet(username: str, currency: str) -> Wallet:
+    owner, _ = get_user_model().objects.get_or_create(username=username)
+    return (Wallet.objects.filter(owner=owner, currency=currency).order_by("pk").first()
+            or wallet_create(owner=owner, currency=currency))
+
+
+def demo_wallets_seed(*, write: Callable[[str], object]) -> None:
+    """demo-agent gets a 100 ETH wallet, demo-operator 10 ETH and the house a 1000 ETH bankroll (in
+    WALLET_DEFAULT_CURRENCY, ETH by default); `write` is told each funding. Safe to re-run: a wallet is
+    funded only once (its row is locked while that is checked, so two concurrent seeds fund it once)."""
+    currency = settings.WALLET_DEFAULT_CURRENCY.upper()
+    with transaction.atomic():
+        funded = [(_demo_wallet(username, currency), amount) for username, amount in (
+            (DEMO_AGENT_USERNAME, DEMO_AGENT_FUNDS), (DEMO_OPERATOR_USERNAME, DEMO_OPERATOR_FUNDS))]
+        for wallet, amount in (*funded, (house_wallet(), HOUSE_FUNDS)):
+            lock_wallet(wallet_id=wallet.pk)
+            if LedgerEntry.objects.filter(wallet_id=wallet.pk, reference=SEED_REFERENCE).exists():
+                continue
+            deposit(wallet_id=wallet.pk, amount=amount, reference=SEED_REFERENCE)
+            write(f"Funded wallet {wallet.pk} ({wallet.owner.username}) with {amount} {currency}.")

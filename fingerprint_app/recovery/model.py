@@ -11,6 +11,7 @@ import numpy as np
 from games_app.engine.definition import GameDefinition, GameDefinitionError, format_decimal
 from games_app.engine.evaluator import compile_game, evaluate_window
 
+from .data import observation_set
 from .lines import LabelSpace, LineFit
 from .pays import PayKnowledge, line_value, scatter_distribution, triples
 
@@ -205,8 +206,6 @@ def per_reel_scatter(*, kmers_or_weights, scatter: int, rows: int) -> list[dict[
 
 def replays_exactly(*, definition: dict, observations) -> bool:
     """Whether ``definition`` reproduces every observed payout exactly."""
-    from .data import observation_set
-
     obs = observation_set(list(observations))
     if obs.y is None:
         return False

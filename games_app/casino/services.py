@@ -39,6 +39,8 @@ from games_app.casino.models import (ANONYMOUS_SCOPE, CasinoChannel, CasinoCommi
                                      CasinoGameStats, CasinoLottoDraw, CasinoLottoTicket, CasinoRequest, CasinoRound,
                                      Game)
 from games_app.casino.signatures import action_message, open_message, verify_signature
+from wallet_app import selectors as wallet_selectors
+from wallet_app import services as wallet_services
 
 logger = logging.getLogger(__name__)
 
@@ -330,16 +332,6 @@ def channel_content(channel: CasinoChannel) -> dict:
 # channels
 
 
-def _wallet_services():
-    from wallet_app import services as wallet_services  # built by the wallet app; imported on use
-    return wallet_services
-
-
-def _wallet_selectors():
-    from wallet_app import selectors as wallet_selectors
-    return wallet_selectors
-
-
 def _fund_channel(*, channel: CasinoChannel, owner, request_id: str) -> None:
     """Lock agentDeposit out of the caller's wallet (under its controls: frozen, daily limit,
     balance) and casinoDeposit out of the house bankroll (ledger kind channel_lock), then check the
@@ -347,8 +339,7 @@ def _fund_channel(*, channel: CasinoChannel, owner, request_id: str) -> None:
 
     The owner's wallet lock serialises this owner's opens and the house wallet lock serialises all
     funded opens, so the share below is computed on committed, current figures."""
-    wallet_services = _wallet_services()
-    wallet = _wallet_selectors().wallet_for_owner(owner=owner)
+    wallet = wallet_selectors.wallet_for_owner(owner=owner)
     if wallet is None:
         raise InsufficientBalance(f"No {settings.WALLET_DEFAULT_CURRENCY} wallet to fund the channel from.")
     reference = f"casino-channel:{channel.pk}"
@@ -423,7 +414,6 @@ def _close_channel(ctx: _Context) -> _Result:
             channel=channel, status=CasinoCommit.Status.PENDING).order_by("pk"):
         _expire_commit(commit=commit, channel=channel, now=ctx.now, reason="channel_closed")
     if channel.funded:
-        wallet_services = _wallet_services()
         reference = f"casino-channel:{channel.pk}"
         # Agent first, then house: the same wallet order as on open.
         for wallet_id, amount in ((channel.agent_wallet_id, channel.agent_balance),

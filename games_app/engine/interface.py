@@ -143,7 +143,7 @@ class RemoteSlotEngine:
     def _allow_private(self) -> bool:
         if self.allow_private is not None:
             return self.allow_private
-        from django.conf import settings
+        from django.conf import settings  # the engine package imports no Django at load: a plain library too
 
         return bool(getattr(settings, "REMOTE_ENGINE_ALLOW_PRIVATE", False))
 

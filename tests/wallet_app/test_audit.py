@@ -6,10 +6,10 @@ from django.core.management import call_command
 from django.db import connection
 
 from wallet_app import services
-from wallet_app.apps import DEMO_AGENT_USERNAME, DEMO_OPERATOR_USERNAME
 from wallet_app.metrics import AUDIT_MISMATCHES
 from wallet_app.models import LedgerAudit, LedgerEntry, Wallet
 from wallet_app.selectors import ledger_audit_latest
+from wallet_app.services import DEMO_AGENT_USERNAME, DEMO_OPERATOR_USERNAME
 from wallet_app.tasks import audit_ledger_task
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@ import json
 import os
 from pathlib import Path
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
@@ -24,8 +25,6 @@ class Command(BaseCommand):
                                  "replaced. Without it, tokens are printed once and no console login is made.")
 
     def handle(self, *args, credentials_file: Path | None = None, **options):
-        from django.apps import apps
-
         credentials = _demo_credentials(credentials_file) if credentials_file else None
         raw_tokens: dict[str, str] = {}
         if credentials is None:
