@@ -9,7 +9,9 @@ Python, Django, DRF, psycopg — not PostgreSQL's own CPU) and the wall time bes
 * `bare view`: GET /health, a plain Django view behind the whole middleware stack (the floor);
 * `GET /me`: a DRF view with token authentication and the rate limit;
 * `v1 spin`: POST /api/v1/sessions/{id}/action {"type": "spin"};
-* `v2 batch N`: POST /api/v2/sessions/{id}/actions with N spins, per request and per spin.
+* `v2 batch N`: POST /api/v2/sessions/{id}/actions with N spins, per request and per spin;
+* `A2A round`: POST /api/a2a/casino slots_commit then slots_reveal on a wallet-funded channel (two
+  requests: the figure is per round).
 
 The host is shared and noisy, so compare code as ratios within one run: `--compare DIR` runs this
 script from this checkout (B) and from DIR (A) alternately, A/B/A/B, each on its own database, and
@@ -27,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("bare view", "GET /me", "v1 spin", "v2 batch")
+KINDS = ("bare view", "GET /me", "v1 spin", "v2 batch", "A2A round")
 
 
 def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[float] | None = None,
@@ -52,6 +54,7 @@ def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[f
     token, raw = token_create(name=f"cpu-{time.time_ns()}", role="agent", rate_limit="100000000/m")
     wallet = wallet_services.wallet_create(owner=token.owner, cost_per_spin=Decimal("0.01"))
     wallet_services.deposit(wallet_id=wallet.pk, amount=Decimal("10000000"))
+    wallet_services.deposit(wallet_id=wallet_services.house_wallet().pk, amount=Decimal("10000000"))
     application = get_wsgi_application()
 
     def call(method: str, path: str, body: dict | None = None, expect: str = "200") -> bytes:
@@ -73,11 +76,24 @@ def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[f
     call("POST", f"/api/v1/sessions/{session_id}/action", {"type": "initialize"})
     call("POST", f"/api/v1/sessions/{session_id}/action", {"type": "place_bet", "amount": "0.1"})
 
+    address, seeds = "0x" + os.urandom(20).hex(), iter(range(10 ** 9))
+
+    def a2a(content: dict) -> bytes:
+        return call("POST", "/api/a2a/casino", {"version": "0.3.0", "message": {
+            "contentType": "application/json", "content": {"stealthAddress": address, **content}}})
+
+    def a2a_round() -> None:
+        a2a({"action": "slots_commit", "betAmount": "0.0001"})
+        a2a({"action": "slots_reveal", "agentSeed": f"cpu-{next(seeds)}"})
+
+    a2a({"action": "open_channel", "agentDeposit": "10", "casinoDeposit": "10"})
+
     requests = {
         "bare view": lambda: call("GET", "/health"),
         "GET /me": lambda: call("GET", "/api/v1/me"),
         "v1 spin": lambda: call("POST", f"/api/v1/sessions/{session_id}/action", {"type": "spin"}),
         "v2 batch": lambda: call("POST", f"/api/v2/sessions/{session_id}/actions", {"actions": [{"type": "spin"}] * batch}),
+        "A2A round": a2a_round,
     }
     figures = {}
     for kind, run in requests.items():

@@ -370,7 +370,7 @@ class CompiledQuery:
 
     `build` is called once with the sentinel values, which must each appear exactly once among the
     compiled SQL's parameters (compiling fails loudly otherwise); rows become instances exactly as
-    Django's own ModelIterable makes them (converters, select_related objects). The shape of the
+    Django's own ModelIterable makes them (converters, select_related objects, annotations). The shape of the
     queryset must not depend on the values. Compiled once per thread: the compiler keeps the thread's
     connection (gthread workers run requests in several threads).
     """
@@ -399,14 +399,15 @@ class CompiledQuery:
             raise ValueError("CompiledQuery does not handle composite primary keys")
         # What compiler.results_iter would work out again for every row.
         converters = list(compiler.get_converters(columns).items())
+        annotations = list(compiler.annotation_col_map.items())
         self._local.compiled = (queryset.db, sql, params, slots, converters, klass_info["model"], start, end,
-                                init_list, get_related_populators(klass_info, select, queryset.db))
+                                init_list, get_related_populators(klass_info, select, queryset.db), annotations)
         return self._local.compiled
 
     def first(self, **values) -> models.Model | None:
         """The first row's instance (None if no row); `values` gives every sentinel's real value."""
         compiled = getattr(self._local, "compiled", None) or self._compile()
-        db, sql, params, slots, converters, model, start, end, init_list, populators = compiled
+        db, sql, params, slots, converters, model, start, end, init_list, populators, annotations = compiled
         params = list(params)
         for name, value in values.items():
             params[slots[name]] = value
@@ -423,4 +424,6 @@ class CompiledQuery:
         instance = model.from_db(db, init_list, row[start:end])
         for populator in populators:
             populator.populate(row, instance)
+        for name, position in annotations:
+            setattr(instance, name, row[position])
         return instance

@@ -12,17 +12,29 @@ ticket inserts (which take FOR KEY SHARE through their foreign key) never wait o
 from django.db import connection
 from django.db.models import OuterRef
 
+from core.db import CompiledQuery
 from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoLottoDraw, CasinoLottoTicket
 from wallet_app.selectors import wallet_frozen_exists
+
+
+# Compiled once per process (thread): building these costs more CPU than PostgreSQL spends on them.
+_OPEN_CHANNEL = CompiledQuery(
+    lambda scope, agent_address: (
+        CasinoChannel.objects.select_for_update(of=("self",))
+        .filter(scope=scope, agent_address=agent_address, status=CasinoChannel.Status.OPEN)
+        .annotate(agent_wallet_frozen=wallet_frozen_exists(wallet_id=OuterRef("agent_wallet_id"))).order_by("pk")[:1]),
+    scope="\x00sentinel-scope", agent_address="\x00sentinel-address")
+_PENDING_COMMIT = CompiledQuery(
+    lambda channel_id, game: (CasinoCommit.objects.select_for_update(of=("self",))
+                              .filter(channel_id=channel_id, game=game, status=CasinoCommit.Status.PENDING)
+                              .order_by("pk")[:1]),
+    channel_id=-9_000_000_001, game="\x00sentinel-game")
 
 
 def lock_open_channel(*, scope: str, agent_address: str) -> CasinoChannel | None:
     """The open channel, with `agent_wallet_frozen` read in the same statement (a plain read of the
     wallet, not a lock: a freeze committing later applies to later requests)."""
-    return (CasinoChannel.objects.select_for_update(of=("self",))
-            .filter(scope=scope, agent_address=agent_address, status=CasinoChannel.Status.OPEN)
-            .annotate(agent_wallet_frozen=wallet_frozen_exists(wallet_id=OuterRef("agent_wallet_id")))
-            .order_by("pk").first())
+    return _OPEN_CHANNEL.first(scope=scope, agent_address=agent_address)
 
 
 def lock_channel(*, channel_id: int) -> CasinoChannel:
@@ -36,8 +48,7 @@ def lock_channel_unless_busy(*, channel_id: int) -> CasinoChannel | None:
 
 def lock_pending_commit(*, channel: CasinoChannel, game: str) -> CasinoCommit | None:
     """Call while holding the channel lock."""
-    return (CasinoCommit.objects.select_for_update(of=("self",))
-            .filter(channel=channel, game=game, status=CasinoCommit.Status.PENDING).order_by("pk").first())
+    return _PENDING_COMMIT.first(channel_id=channel.pk, game=game)
 
 
 def lock_expired_commits(*, channel: CasinoChannel, now) -> list[CasinoCommit]:

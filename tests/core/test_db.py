@@ -134,6 +134,17 @@ def test_a_compiled_query_runs_with_new_values_and_reads_fresh_rows(make_wallet)
     assert query.first(pk=0) is None
 
 
+def test_a_compiled_query_sets_annotations_as_django_does(make_wallet):
+    from django.db.models import Exists, OuterRef
+
+    from core.db import CompiledQuery
+
+    query = CompiledQuery(lambda pk: Wallet.objects.filter(pk=pk).annotate(
+        richer=Exists(Wallet.objects.filter(balance__gt=OuterRef("balance")))), pk=-1)
+    poor, rich = make_wallet(owner_username="poor", balance="1"), make_wallet(owner_username="rich", balance="2")
+    assert (query.first(pk=poor.pk).richer, query.first(pk=rich.pk).richer) == (True, False)
+
+
 def test_a_sentinel_that_is_not_a_parameter_fails_loudly(db):
     from core.db import CompiledQuery
 
