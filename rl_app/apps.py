@@ -12,3 +12,4 @@ class RlAppConfig(AppConfig):
 
         events.STEP_TAKEN.subscribe(services.experience_step_on_session_step)
         events.SESSION_OPENING.subscribe(services.webhook_flag_on_session_opening)
+        events.SESSION_SUMMARY.subscribe(services.reward_history_on_session_summary)

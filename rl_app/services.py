@@ -25,7 +25,7 @@ from rl_app.models import (DeliveryStatus, ExperienceStep, PolicyFeedback, Webho
 from rl_app.selectors import webhook_hook_get
 from rl_app.step_webhooks import schedule_step_webhooks
 from rl_app.webhooks import encode_body, post_signed, webhook_url_check
-from sessions_app.events import SessionStep
+from sessions_app.events import SessionStep, SessionSummary
 from sessions_app.models import GameplaySession
 from sessions_app.selectors import session_get
 from sessions_app.services import sessions_owner_hooks_set
@@ -62,6 +62,14 @@ def experience_step_on_session_step(step: SessionStep) -> None:
                            reward=step.reward, next_observation=step.next_observation, terminated=step.terminated,
                            truncated=step.truncated, info=step.info, policy_id=step.policy_id,
                            policy_version=step.policy_version, writes=step.writes)
+
+
+def reward_history_on_session_summary(finished: SessionSummary) -> None:
+    """sessions_app.events.SESSION_SUMMARY handler: the summary's `reward_history` is the reward of every
+    step in order, read from the trace (flushed first: this transaction's own steps may still be queued)."""
+    finished.writes.flush()
+    steps = ExperienceStep.objects.filter(session_id=finished.session.pk).order_by("index")
+    finished.summary["reward_history"] = list(steps.values_list("reward", flat=True))
 
 
 def webhook_flag_on_session_opening(session: GameplaySession) -> None:

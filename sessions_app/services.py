@@ -20,7 +20,7 @@ from core.request_context import get_request_id
 from core.rng import FairRNG, generate_server_seed, hash_server_seed
 from games_app.selectors import engine_for, game_latest_version
 from sessions_app import metrics
-from sessions_app.events import SESSION_OPENING, STEP_TAKEN, SessionStep
+from sessions_app.events import SESSION_OPENING, SESSION_SUMMARY, STEP_TAKEN, SessionStep, SessionSummary
 from sessions_app.exceptions import BatchActionFailed, BatchDeadlineExceeded, BudgetExceeded, InvalidBet, MaxBetExceeded
 from sessions_app.locks import lock_session
 from sessions_app.models import GameplaySession, SessionSpin, SessionState, SessionTransition
@@ -215,15 +215,16 @@ _HANDLERS = {Action.INITIALIZE: _initialize, Action.PROBE: _probe, Action.PLACE_
 
 
 def _summary(session: GameplaySession, writes: WriteBatch) -> dict[str, Any]:
-    writes.flush()  # the reward history is read back from the steps, including those this transaction queued
-    rewards = list(session.steps_recorded.order_by("index").values_list("reward", flat=True))
+    """The finished session's figures; SESSION_SUMMARY's handlers add theirs (rl_app: `reward_history`)."""
     rtp = ratio(session.total_payout, session.total_wagered, places=6) if session.total_wagered else None
-    return {"spins": session.total_spins, "probes": session.probes, "wagered": format_amount(session.total_wagered),
-            "fees": format_amount(session.total_fees), "payout": format_amount(session.total_payout),
-            "net": format_amount(session.net), "realised_rtp": format_amount(rtp) if rtp is not None else None,
-            "total_reward": session.total_reward, "reward_history": rewards, "end_reason": session.end_reason,
-            "server_seed": session.server_seed, "server_seed_hash": session.server_seed_hash,
-            "client_seed": session.client_seed}
+    summary = {"spins": session.total_spins, "probes": session.probes, "wagered": format_amount(session.total_wagered),
+               "fees": format_amount(session.total_fees), "payout": format_amount(session.total_payout),
+               "net": format_amount(session.net), "realised_rtp": format_amount(rtp) if rtp is not None else None,
+               "total_reward": session.total_reward, "end_reason": session.end_reason,
+               "server_seed": session.server_seed, "server_seed_hash": session.server_seed_hash,
+               "client_seed": session.client_seed}
+    SESSION_SUMMARY.emit(SessionSummary(session=session, summary=summary, writes=writes))
+    return summary
 
 
 TRUNCATING_STOPS = {"max_spins_reached", "budget_exhausted"}

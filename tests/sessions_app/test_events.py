@@ -2,8 +2,9 @@
 import pytest
 
 from rl_app.models import ExperienceStep
-from rl_app.services import experience_step_on_session_step, webhook_flag_on_session_opening
-from sessions_app.events import SESSION_OPENING, STEP_TAKEN
+from rl_app.services import (experience_step_on_session_step, reward_history_on_session_summary,
+                             webhook_flag_on_session_opening)
+from sessions_app.events import SESSION_OPENING, SESSION_SUMMARY, STEP_TAKEN
 from sessions_app.models import GameplaySession, SessionSpin
 from tests.sessions_app.conftest import act, playing_session
 
@@ -11,6 +12,7 @@ from tests.sessions_app.conftest import act, playing_session
 def test_rl_app_subscribes_to_the_session_events():
     assert experience_step_on_session_step in STEP_TAKEN.handlers
     assert webhook_flag_on_session_opening in SESSION_OPENING.handlers
+    assert reward_history_on_session_summary in SESSION_SUMMARY.handlers
 
 
 @pytest.mark.django_db
