@@ -299,14 +299,31 @@ class _RowsInsert:
 
 
 class _Blueprint:
-    """What `new_row` needs of a model: each concrete field's attname and default, the related objects'."""
+    """What `new_row` needs of a model: each concrete field's attname and default, the related objects';
+    and per set of given names (a call site passes the same ones every time), what is left to fill."""
 
     def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
         fields = model._meta.concrete_fields
         self.defaults = [(field.attname, field.name, field.get_default) for field in fields]
         self.attnames = {field.attname for field in fields}
         self.relations = {field.name: field for field in fields if field.is_relation}
         self.plain = all(field.many_to_one for field in self.relations.values())  # no one-to-one reverse caches
+        self._shapes: dict[tuple[str, ...], tuple[list, list]] = {}
+
+    def shape(self, names: tuple[str, ...]) -> tuple[list, list]:
+        """(defaults to fill: (attname, get_default); related objects given: (name, attname, target attname))."""
+        found = self._shapes.get(names)
+        if found is None:
+            unknown = [name for name in names if name not in self.attnames and name not in self.relations]
+            if unknown:
+                raise TypeError(f"{self.model.__name__}() got an unexpected keyword argument '{unknown[0]}'")
+            missing = [(attname, default) for attname, name, default in self.defaults
+                       if attname not in names and name not in names]
+            related = [(name, field.attname, field.target_field.attname) for name, field in self.relations.items()
+                       if name in names]
+            found = self._shapes[names] = (missing, related)
+        return found
 
 
 _BLUEPRINTS: dict[type[models.Model], _Blueprint] = {}
@@ -320,25 +337,22 @@ def new_row(model: type[models.Model], **values) -> models.Model:
     (`wallet=wallet`, which also caches it on the instance as the descriptor does). Fields not given
     get their defaults. Models with pre_init/post_init receivers are built by Model.__init__."""
     blueprint = _BLUEPRINTS.get(model) or _BLUEPRINTS.setdefault(model, _Blueprint(model))
-    if not blueprint.plain or signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+    if not blueprint.plain or (signals.pre_init.receivers and signals.pre_init.has_listeners(model)) or (
+            signals.post_init.receivers and signals.post_init.has_listeners(model)):
         return model(**values)
+    missing, related = blueprint.shape(tuple(values))
     obj = model.__new__(model)
     obj._state = state = ModelState()
     row = obj.__dict__
-    for attname, name, default in blueprint.defaults:
-        if attname not in values and name not in values:
-            row[attname] = default()
-    for name, value in values.items():
-        field = blueprint.relations.get(name)
-        if field is not None:
-            if value is not None and value.pk is None:
-                return model(**values)  # Django's own error path for an unsaved related object
-            row[field.attname] = None if value is None else getattr(value, field.target_field.attname)
-            state.fields_cache[field.name] = value
-        elif name in blueprint.attnames:
-            row[name] = value
-        else:
-            raise TypeError(f"{model.__name__}() got an unexpected keyword argument '{name}'")
+    row.update(values)
+    for name, attname, target_attname in related:
+        value = row.pop(name)
+        if value is not None and value.pk is None:
+            return model(**values)  # Django's own error path for an unsaved related object
+        row[attname] = None if value is None else getattr(value, target_attname)
+        state.fields_cache[name] = value
+    for attname, default in missing:
+        row[attname] = default()
     return obj
 
 
