@@ -702,7 +702,8 @@ SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity
                       AND age(backend_xid) > age((%(xid)s %% 4294967296)::text::xid))
    AND (pg_has_role('pg_read_all_stats', 'USAGE')
         OR NOT EXISTS (SELECT 1 FROM pg_stat_activity
-                        WHERE datname = current_database() AND usename IS DISTINCT FROM current_user))
+                        WHERE datname = current_database() AND backend_type = 'client backend'
+                          AND usename IS DISTINCT FROM current_user))
 """
 
 
