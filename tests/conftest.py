@@ -1,12 +1,49 @@
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.db.backends.postgresql.operations import DatabaseOperations
 from rest_framework.test import APIClient
 
 from core.services import token_create
 from wallet_app import services as wallet_services
+
+
+# Rows post_migrate would only create again, identical, after every flush.
+KEPT_BY_FLUSH = frozenset({"django_content_type", "auth_permission"})
+
+
+def _sql_flush_by_delete(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    """Every transactional test (~200) ends with a flush of all ~35 tables. PostgreSQL's TRUNCATE costs
+    the same whether a table holds rows or not (new files for the table and each index), while a test
+    leaves a few rows: DELETE in one transaction empties them ~20x faster (0.7 s -> 0.04 s measured).
+    Foreign keys are DEFERRABLE INITIALLY DEFERRED, so the order of the DELETEs does not matter. Tables
+    with a row trigger (the append-only ledger refuses DELETE) are still TRUNCATEd; the sequence-reset
+    variant is left to Django."""
+    if reset_sequences or not tables:
+        return _sql_flush_by_truncate(self, style, tables, reset_sequences=reset_sequences,
+                                      allow_cascade=allow_cascade)
+    with self.connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                       "WHERE NOT t.tgisinternal AND c.relname = ANY(%s)", [list(tables)])
+        triggered = sorted(name for (name,) in cursor.fetchall())
+    statements = ["SET CONSTRAINTS ALL DEFERRED"]
+    if triggered:
+        statements.append(f"TRUNCATE {', '.join(map(self.quote_name, triggered))} CASCADE")
+    statements += [f"DELETE FROM {self.quote_name(table)}" for table in tables
+                   if table not in triggered and table not in KEPT_BY_FLUSH]
+    return statements
+
+
+_sql_flush_by_truncate = DatabaseOperations.sql_flush
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _flush_by_delete():
+    with mock.patch.object(DatabaseOperations, "sql_flush", _sql_flush_by_delete):
+        yield
 
 
 @pytest.fixture(autouse=True)
