@@ -6,6 +6,7 @@ DATABASE_URL built from `settings.DATABASES["default"]`), so a test that starts 
 import http.client
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -98,9 +99,7 @@ class Redis:
 
 
 def _which(name: str) -> str | None:
-    from shutil import which
-
-    return which(name)
+    return shutil.which(name)
 
 
 def _wait(predicate, seconds: float, message: str) -> None:
@@ -110,6 +109,18 @@ def _wait(predicate, seconds: float, message: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(message)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """SIGKILL the process's group (started with start_new_session) and reap it. For servers a test is
+    done with: their graceful shutdowns took 4-7 s each here (gunicorn's workers and Celery's prefork
+    child exit slowly), for nothing a test looks at."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    process.wait(timeout=10)
 
 
 def _terminate(process: subprocess.Popen, timeout: float = 10) -> None:
@@ -148,6 +159,12 @@ class Gunicorn:
                  keyfile: str | None = None, port: int | None = None):
         self.port = port or free_port()
         self.scheme = "https" if certfile else "http"
+        # Its own metrics directory, removed by stop(): the config's private one is only removed by a
+        # graceful exit, which stop() skips.
+        self.metrics_dir = None
+        if "PROMETHEUS_MULTIPROC_DIR" not in env:
+            self.metrics_dir = tempfile.mkdtemp(prefix=f"royale-prometheus-{self.port}-")
+            env = {**env, "PROMETHEUS_MULTIPROC_DIR": self.metrics_dir}
         self.log = tempfile.NamedTemporaryFile(prefix=f"gunicorn-{self.port}-", suffix=".log", delete=False)
         command = [str(BIN / "gunicorn"), "casino_project.wsgi:application", "-c", "casino_project/gunicorn.conf.py",
                    "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers), "--timeout", "20"]
@@ -194,12 +211,14 @@ class Gunicorn:
             return ""
 
     def stop(self) -> None:
-        _terminate(self.process)
+        _kill(self.process)
         self.log.close()
         try:
             os.unlink(self.log.name)
         except OSError:
             pass
+        if self.metrics_dir is not None:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
 
 
 class CeleryWorker:
@@ -219,7 +238,7 @@ class CeleryWorker:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        _terminate(self.process, timeout=15)
+        _kill(self.process)
         self.log.close()
         try:
             os.unlink(self.log.name)
