@@ -176,33 +176,64 @@ def a2a(port: int, token: str, content: dict) -> tuple[int, dict]:
 class Connection:
     """One client's HTTP/1.1 connection, kept alive across its requests as an SDK's session would be
     (reopened after the server closes it; a request that fails is an error, never retried: a spin is not
-    idempotent)."""
+    idempotent).
+
+    A minimal client on a plain socket: it writes the request in one send and reads a response framed by
+    Content-Length (what the server sends; anything else is an error). http.client parses every response's
+    headers with the email package, which made the clients a noticeable share of the host's CPU."""
 
     def __init__(self, port: int, keep_alive: bool, timeout: float = 30):
         self.port, self.keep_alive, self.timeout = port, keep_alive, timeout
-        self.conn: http.client.HTTPConnection | None = None
+        self.sock: socket.socket | None = None
+        self.buffer = b""
 
     def request(self, method: str, path: str, body: bytes | None, token: str) -> tuple[int, bytes]:
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
-        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
-        if not self.keep_alive:
-            headers["Connection"] = "close"
+        body = body or b""
+        head = (f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nContent-Type: application/json\r\n"
+                f"Authorization: Bearer {token}\r\nContent-Length: {len(body)}\r\n"
+                f"{'' if self.keep_alive else 'Connection: close' + chr(13) + chr(10)}\r\n")
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            payload = response.read()
+            if self.sock is None:
+                self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self.buffer = b""
+            self.sock.sendall(head.encode() + body)
+            status, headers, payload = self._read_response()
         except Exception:
             self.close()
             raise
-        if response.will_close:
+        if not self.keep_alive or headers.get(b"connection", b"").lower() == b"close":
             self.close()
-        return response.status, payload
+        return status, payload
+
+    def _read_response(self) -> tuple[int, dict[bytes, bytes], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            self._receive()
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        status_line, *header_lines = head.split(b"\r\n")
+        status = int(status_line.split(b" ", 2)[1])
+        headers = {}
+        for line in header_lines:
+            name, _, value = line.partition(b":")
+            headers[name.strip().lower()] = value.strip()
+        if b"content-length" not in headers:
+            raise ConnectionError(f"a response without Content-Length ({status}): not supported by this client")
+        length = int(headers[b"content-length"])
+        while len(self.buffer) < length:
+            self._receive()
+        payload, self.buffer = self.buffer[:length], self.buffer[length:]
+        return status, headers, payload
+
+    def _receive(self) -> None:
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the server closed the connection")
+        self.buffer += chunk
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
 
 
 class Recorder:
