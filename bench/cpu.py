@@ -123,8 +123,8 @@ def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[f
 
 
 def measure_tracing(requests: dict, *, rounds: int, ratios: list[float], runs: int) -> None:
-    """CPU per request with tracing off and on at each sampling ratio, alternating in this one process
-    (off, r1, r2, ..., off, r1, ...), so the host's noise hits every variant alike. "On" is the production
+    """CPU per request with tracing off and on at each sampling ratio, alternating in this one process every
+    20 requests (off, r1, r2, ..., off, r1, ...), so the host's noise hits every variant alike. "On" is the production
     set-up (core.tracing.tracer_provider: batch export over OTLP/HTTP) exporting to a closed port: spans are
     built, sampled and queued, and the export fails in the background thread, whose CPU is counted too."""
     import logging
@@ -135,19 +135,24 @@ def measure_tracing(requests: dict, *, rounds: int, ratios: list[float], runs: i
     variants = {"off": None} | {f"on {ratio:g}": tracer_provider(endpoint="http://127.0.0.1:9", service_name="bench-cpu",
                                                                  sample_ratio=ratio) for ratio in ratios}
     kinds = ("bare view", "GET /me", "v1 spin")
+    block = 20  # requests per variant in turn: the host's noise drifts slower than one turn of the variants
     cpu_ms: dict[tuple[str, str], list[float]] = {}
     try:
         for _ in range(runs):
-            for label, provider in variants.items():
-                use_tracer_provider(provider)
-                for kind in kinds:
-                    started = time.process_time()
-                    for _ in range(rounds):
-                        requests[kind]()
-                    cpu_ms.setdefault((label, kind), []).append((time.process_time() - started) * 1000 / rounds)
+            for kind in kinds:
+                spent = dict.fromkeys(variants, 0.0)
+                for _ in range(max(rounds // block, 1)):
+                    for label, provider in variants.items():
+                        use_tracer_provider(provider)
+                        started = time.process_time()
+                        for _ in range(block):
+                            requests[kind]()
+                        spent[label] += time.process_time() - started
+                for label in variants:
+                    cpu_ms.setdefault((label, kind), []).append(spent[label] * 1000 / (max(rounds // block, 1) * block))
     finally:
         use_tracer_provider(None)
-    print(f"\ntracing: CPU ms per request, median of {runs} alternating runs (+% against off)")
+    print(f"\ntracing: CPU ms per request, median of {runs} runs, variants alternating every {block} requests (+% against off)")
     print(f"{'request':<16}" + "".join(f"{label:>16}" for label in variants))
     for kind in kinds:
         off = statistics.median(cpu_ms[("off", kind)])
