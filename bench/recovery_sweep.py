@@ -1,7 +1,8 @@
 """Recovery on random games and the A2A weights over many seeds (issue 19).
 
 Usage: .venv/bin/python bench/recovery_sweep.py [--games 40] [--a2a-seeds 60] [--targeted]
-       [--workers 2] [--budget-minutes 90] [--checkpoint out/recovery_sweep.jsonl] [--report-only]
+       [--workers 2] [--nice 5] [--budget-minutes 90] [--checkpoint out/recovery_sweep.jsonl]
+       [--report-only]
 
 1. ``--games`` random 5x3 games (``tests/fingerprint_app/recovery_kit.random_game``: strips of
    16..64 stops with stacked runs, wild runs or none, a scatter or not, 5..25 paylines from a fixed
@@ -15,7 +16,7 @@ Usage: .venv/bin/python bench/recovery_sweep.py [--games 40] [--a2a-seeds 60] [-
 
 Every finished game / seed is appended to ``--checkpoint`` (one JSON line, tagged with the commit),
 so a run that is stopped or runs out of ``--budget-minutes`` still reports, and a rerun on the same
-commit resumes where it stopped. Work runs in ``--workers`` processes at ``nice`` 10. No database.
+commit resumes where it stopped. Work runs in ``--workers`` processes at ``--nice``. No database.
 """
 from __future__ import annotations
 
@@ -49,7 +50,6 @@ from tests.fingerprint_app.recovery_kit import nested_samples, random_game, repl
 SIZES = (5_000, 10_000, 20_000)
 PASSIVE_REACH = Fraction(1, 20_000)
 A2A_SPINS = 20_000
-NICENESS = 10   # the machine is shared: the sweep yields to interactive work and test runs
 
 
 def rarest_pay(game) -> Fraction:
@@ -85,7 +85,6 @@ def rarest_pay(game) -> Fraction:
 
 def run_game(seed: int, targeted: bool) -> dict:
     """One random game: statuses and blockers at every size, wrong exact models, targeted probes."""
-    os.nice(NICENESS)
     started = time.process_time()
     game = random_game(seed)
     sets = nested_samples(game, list(SIZES), 10_000 + seed)
@@ -115,7 +114,6 @@ def _steer(game, sample) -> str:
 
 
 def run_a2a(seed: int) -> dict:
-    os.nice(NICENESS)
     started = time.process_time()
     engine = A2ASlotsEngine()
     observations = [(o.window, o.total_multiplier)
@@ -147,7 +145,9 @@ def _run_all(jobs: list[tuple], args, path: Path, commit: str) -> None:
     stop once the budget is spent (the pool is terminated, finished rows are kept)."""
     deadline = time.monotonic() + args.budget_minutes * 60
     path.parent.mkdir(parents=True, exist_ok=True)
-    with multiprocessing.get_context("fork").Pool(args.workers, maxtasksperchild=1) as pool, path.open("a") as out:
+    pool = multiprocessing.get_context("fork").Pool(args.workers, initializer=os.nice, initargs=(args.nice,),
+                                                    maxtasksperchild=1)
+    with pool, path.open("a") as out:
         results = pool.imap_unordered(_call, jobs)
         for _ in jobs:
             try:
@@ -219,6 +219,8 @@ def main() -> None:
     parser.add_argument("--targeted", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--budget-minutes", type=float, default=90.0)
+    parser.add_argument("--nice", type=int, default=5, help="workers' niceness (the machine is shared; at 10 a "
+                        "loaded machine starved them to 7%% of a core)")
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "out" / "recovery_sweep.jsonl")
     parser.add_argument("--report-only", action="store_true", help="report the checkpoint of this commit, run nothing")
     args = parser.parse_args()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from .data import observation_set_from_arrays
 from .pipeline import recover_from_set, recover_model
-from .types import Blocker, Observation, RecoveredModel, RecoveryResult, RecoveryStatus
+from .types import Blocker, Observation, RecoveredModel, RecoveryResult, RecoveryStatus, Structure
 
-__all__ = ["Blocker", "Observation", "RecoveredModel", "RecoveryResult", "RecoveryStatus", "recover_model",
-           "recover_from_set", "observation_set_from_arrays"]
+__all__ = ["Blocker", "Observation", "RecoveredModel", "RecoveryResult", "RecoveryStatus", "Structure",
+           "recover_model", "recover_from_set", "observation_set_from_arrays"]

@@ -26,7 +26,51 @@ from fractions import Fraction
 import numpy as np
 
 __all__ = ["LabelSpace", "LineFit", "candidate_lines", "detect_scatter", "detect_wild", "fit_lines",
-           "line_labels"]
+           "handful", "line_labels"]
+
+# -- tolerances of the floating-point search (the final verdict is in exact integers) -------------
+# Payouts are integers on the common denominator's grid, so a least-squares residual below this is
+# an exact fit in floats; the exact check (_verify) then confirms it in integers.
+EXACT_TOLERANCE = 1e-6
+# A refit counts as better only when it lowers the residual sum of squares by more than float noise.
+IMPROVEMENT = 1e-9
+# Eigenvalues of A^T A below this share of the largest are its null space (columns the data do not pin).
+NULL_EIGENVALUE = 1e-9
+# Least-squares values are rounded to fractions with at most this denominator: pays are multiples of
+# 1/100 of a line bet or coarser in every game seen, and 1/10,000 leaves room (_verify checks exactly).
+MAX_PAY_DENOMINATOR = 10**4
+# Exact integer verification is refused (not exact) when sums could overflow int64 or the common
+# denominator is absurd: the model is then not claimed, never approximated.
+INT64_HEADROOM = 2**62
+MAX_COMMON_DENOMINATOR = 2**40
+VERIFY_SAFETY = 4             # slack factor on the largest possible sum of line and scatter pays
+
+# -- evidence thresholds --------------------------------------------------------------------------
+# "Pays by chance" (every occurrence in a paying window) must be below this share over all pairs tested.
+CHANCE_LEVEL = 0.01
+MIN_STRONG, MAX_STRONG = 4, 80   # occurrences a strong pattern needs, whatever the hit rate says
+ALWAYS_PAYS = 0.999              # a hit rate so high that "only in paying windows" proves nothing
+# A scatter candidate needs this many windows with k0 or more of it (and with exactly k0), and the
+# share of those windows paying the minimum (no line win on top) must reach MIN_SCATTER_SCORE.
+MIN_SCATTER_WINDOWS = 3
+MIN_SCATTER_SCORE = 0.25
+# A wild turns ``a X a`` / ``X a a`` / ``a a X`` into wins: the share of those in zero windows a wild
+# may have (its neighbours on non-line rows sometimes sit in zero windows).
+WILD_ZERO_SHARE = 0.05
+# The shortest paying run is 3 (the prefix of reels 1-3 all paying patterns share).
+SHORTEST_RUN = 3
+
+# -- search effort (counts, never seconds: the answer depends on the sample alone) ----------------
+GRAM_BLOCK = 4096             # windows per block of the A^T A accumulation (bounds memory)
+NEAR_TIE = 0.95               # candidates scoring within 5% of the best are refitted, not trusted
+MAX_TIES = 4                  # at most this many near-ties (a real line and its shadows) refitted
+INITIAL_GROUPS = 120          # prefix groups the initial selection tries (243 lines: 27 prefixes x 9)
+EXCHANGE_CANDIDATES = 4       # regrowth candidates per line taken out by the exchange move
+LOCAL_PASSES = 8              # refine/grow/exchange rounds before the last-resort moves
+MAX_LINES = 200               # lines a fit may choose (more than any real game's)
+# Unexplained payouts reported as the engine's inconsistency rather than a search miss.
+FEW_UNEXPLAINED = 3
+UNEXPLAINED_PER = 1_000
 
 
 class LabelSpace:
@@ -85,13 +129,18 @@ def line_labels(sym: np.ndarray, lines: np.ndarray, space: LabelSpace, wild: int
     return code
 
 
-def _strong_threshold(hit_rate: float, n_pairs: int) -> int:
-    """Occurrences, all in paying windows, after which "pays by chance" is below 1% overall."""
-    if hit_rate >= 0.999:
-        return 10**9
+def strong_threshold(hit_rate: float, n_pairs: int) -> int:
+    """Occurrences, all in paying windows, after which "pays by chance" is below CHANCE_LEVEL over
+    ``n_pairs`` patterns (a union bound)."""
+    if hit_rate >= ALWAYS_PAYS:
+        return NEVER
     if hit_rate <= 0:
         return 1
-    return int(min(80, max(4, math.ceil(math.log(0.01 / max(1, n_pairs)) / math.log(hit_rate)))))
+    needed = math.ceil(math.log(CHANCE_LEVEL / max(1, n_pairs)) / math.log(hit_rate))
+    return int(min(MAX_STRONG, max(MIN_STRONG, needed)))
+
+
+NEVER = 10**9   # a threshold no count reaches
 
 
 def detect_scatter(sym: np.ndarray, y: np.ndarray) -> list[tuple[int, bool, float]]:
@@ -109,15 +158,15 @@ def detect_scatter(sym: np.ndarray, y: np.ndarray) -> list[tuple[int, bool, floa
         k = is_s.sum(axis=(1, 2))
         for k0 in range(1, int(k.max()) + 1):
             mask = k >= k0
-            if mask.sum() < 3:
+            if mask.sum() < MIN_SCATTER_WINDOWS:
                 break
             if not positive[mask].all():
                 continue
             at = y[k == k0]
-            if at.size < 3:
+            if at.size < MIN_SCATTER_WINDOWS:
                 break
             score = float((at == at.min()).mean())
-            if score >= 0.25:
+            if score >= MIN_SCATTER_SCORE:
                 off_first = mask & ~is_s[:, :, 0].any(axis=1)
                 found.append((s, bool(off_first.sum() >= 2), score))
             break
@@ -130,11 +179,11 @@ def detect_wild(sym: np.ndarray, y: np.ndarray, scatter: int, min_support: int) 
     prefix a wild turns ``a X a``, ``X a a`` and ``a a X`` into wins, so those never occur in a
     zero-payout window when ``X`` is wild (and often do when it is not)."""
     n, rows, reels = sym.shape
-    if reels < 3:
+    if reels < SHORTEST_RUN:
         return []
     n_symbols = int(sym.max()) + 1
-    prefixes = candidate_lines(rows, 3)
-    cells = [sym[:, prefixes[:, r], r].astype(np.int64) for r in range(3)]
+    prefixes = candidate_lines(rows, SHORTEST_RUN)
+    cells = [sym[:, prefixes[:, r], r].astype(np.int64) for r in range(SHORTEST_RUN)]
     code = (cells[0] * n_symbols + cells[1]) * n_symbols + cells[2]
     size = n_symbols ** 3
     offs = np.arange(prefixes.shape[0], dtype=np.int64) * size
@@ -145,7 +194,7 @@ def detect_wild(sym: np.ndarray, y: np.ndarray, scatter: int, min_support: int) 
     def idx(a, b, c):
         return (a * n_symbols + b) * n_symbols + c
 
-    support = _strong_threshold(float((~zero).mean()), prefixes.shape[0] * n_symbols)
+    support = strong_threshold(float((~zero).mean()), prefixes.shape[0] * n_symbols)
     paying = [(p, a) for p in range(prefixes.shape[0]) for a in range(n_symbols)
               if a != scatter and all_cnt[p, idx(a, a, a)] >= support and zero_cnt[p, idx(a, a, a)] == 0]
     ranked = []
@@ -161,7 +210,7 @@ def detect_wild(sym: np.ndarray, y: np.ndarray, scatter: int, min_support: int) 
             for pattern in (idx(a, x, a), idx(x, a, a), idx(a, a, x)):
                 total += int(all_cnt[p, pattern])
                 zeros += int(zero_cnt[p, pattern])
-        if total >= min_support and zeros <= 0.05 * total:
+        if total >= min_support and zeros <= WILD_ZERO_SHARE * total:
             ranked.append((zeros / total, -total, x))
     ranked.sort()
     return [x for _, _, x in ranked]
@@ -241,7 +290,7 @@ class _Problem:
         lines_only = ~np.isin(self.sc_count, self.sc_ks)
         evidence = np.bincount((codes[lines_only] + offs).ravel(),
                                minlength=n_cand * space.size).reshape(n_cand, space.size)
-        m0 = _strong_threshold(float(pos.mean()), n_cand * space.size)
+        m0 = strong_threshold(float(pos.mean()), n_cand * space.size)
         strong = _strong_labels(evidence >= m0, self.kill) & _plain_runs(space)
         self.alive = np.flatnonzero(~(self.kill & strong[None, :]).any(axis=1))
         self.codes = codes[:, self.alive]          # positive windows x alive candidates
@@ -306,13 +355,13 @@ class _View:
         the machine's BLAS threads are."""
         gram = np.zeros(n_cols * n_cols, dtype=np.float64)
         aty = np.zeros(n_cols)
-        for start in range(0, cols.shape[0], 4096):
-            block = cols[start:start + 4096]
+        for start in range(0, cols.shape[0], GRAM_BLOCK):
+            block = cols[start:start + GRAM_BLOCK]
             left, right = block[:, :, None], block[:, None, :]
             keys = (left * n_cols + right)[(left >= 0) & (right >= 0)]
             gram += np.bincount(keys, minlength=n_cols * n_cols)
             valid = block >= 0
-            weights = np.broadcast_to(self.y[start:start + 4096, None], block.shape)[valid]
+            weights = np.broadcast_to(self.y[start:start + GRAM_BLOCK, None], block.shape)[valid]
             aty += np.bincount(block[valid], weights=weights, minlength=n_cols)
         return gram.reshape(n_cols, n_cols), aty
 
@@ -333,8 +382,8 @@ class _View:
             return np.zeros(0, dtype=np.int64)
         gram, _ = self.gram(cols, n_cols)
         eigenvalues, vectors = np.linalg.eigh(gram)
-        null = vectors[:, eigenvalues <= max(float(eigenvalues.max(initial=0.0)), 1.0) * 1e-9]
-        return np.flatnonzero((np.abs(null) > 1e-6).any(axis=1)) if null.size else np.zeros(0, dtype=np.int64)
+        null = vectors[:, eigenvalues <= max(float(eigenvalues.max(initial=0.0)), 1.0) * NULL_EIGENVALUE]
+        return np.flatnonzero((np.abs(null) > EXACT_TOLERANCE).any(axis=1)) if null.size else np.zeros(0, dtype=np.int64)
 
     def scores(self, residual: np.ndarray, chosen: list[int], labels: np.ndarray, coef: np.ndarray,
                subset: list[int] | None = None) -> np.ndarray:
@@ -373,7 +422,7 @@ def _rss(residual: np.ndarray) -> float:
 
 
 def _is_exact(residual: np.ndarray) -> bool:
-    return residual.size == 0 or float(np.abs(residual).max()) < 1e-6
+    return residual.size == 0 or float(np.abs(residual).max()) < EXACT_TOLERANCE
 
 
 def _grow(view: _View, chosen: list[int], max_lines: int) -> tuple[list[int], np.ndarray]:
@@ -386,13 +435,13 @@ def _grow(view: _View, chosen: list[int], max_lines: int) -> tuple[list[int], np
         if top <= 0:
             break
         # near-ties are usually a real line and its shadows (same first reels): refit decides
-        ties = np.flatnonzero(score >= 0.95 * top)
-        ties = ties[np.argsort(-score[ties])][:4].tolist()
+        ties = np.flatnonzero(score >= NEAR_TIE * top)
+        ties = ties[np.argsort(-score[ties])][:MAX_TIES].tolist()
         pick, pick_fit, pick_rss = None, None, best
         for cand in ties:
             trial = view.fit(chosen + [cand])
             trial_rss = _rss(trial[0])
-            if trial_rss < pick_rss * (1 - 1e-9):
+            if trial_rss < pick_rss * (1 - IMPROVEMENT):
                 pick, pick_fit, pick_rss = cand, trial, trial_rss
         if pick is None:
             break
@@ -402,7 +451,8 @@ def _grow(view: _View, chosen: list[int], max_lines: int) -> tuple[list[int], np
 
 
 def _prefix_len(n_reels: int) -> int:
-    return max(1, min(3, n_reels - 2))
+    """Reels that siblings share: the shortest paying run, on windows of at least that many reels."""
+    return max(1, min(SHORTEST_RUN, n_reels - 2))
 
 
 def _siblings(lines: np.ndarray, me: int) -> np.ndarray:
@@ -435,11 +485,11 @@ def _initial(view: _View, lines: np.ndarray) -> list[int]:
                    key=lambda m: -score[m])
     chosen: list[int] = []
     best = _rss(residual)
-    for head in heads[:120]:
+    for head in heads[:INITIAL_GROUPS]:
         if score[head] <= 0:
             break
         trial = view.fit(chosen + [head])
-        if _rss(trial[0]) < best * (1 - 1e-9):
+        if _rss(trial[0]) < best * (1 - IMPROVEMENT):
             chosen, best = chosen + [head], _rss(trial[0])
     return chosen
 
@@ -463,7 +513,7 @@ def _refine(view: _View, chosen: list[int], lines: np.ndarray) -> tuple[list[int
             continue
         trial = others + [pick] if score[pick] > 0 else others
         fitted = view.fit(trial)
-        if _rss(fitted[0]) < best * (1 - 1e-9):
+        if _rss(fitted[0]) < best * (1 - IMPROVEMENT):
             chosen, best = trial, _rss(fitted[0])
             residual, coef, labels, _ = fitted
     return chosen, residual
@@ -481,13 +531,13 @@ def _exchange(view: _View, chosen: list[int], max_lines: int) -> tuple[list[int]
         score = view.scores(res_o, others, labels_o, coef_o)
         score[others] = -np.inf
         score[line] = -np.inf
-        for cand in np.argsort(-score)[:4].tolist():
+        for cand in np.argsort(-score)[:EXCHANGE_CANDIDATES].tolist():
             trial = view.fit(others + [cand])
-            if _rss(trial[0]) < best * (1 - 1e-9):
+            if _rss(trial[0]) < best * (1 - IMPROVEMENT):
                 chosen, residual, best = others + [cand], trial[0], _rss(trial[0])
                 break
         else:
-            if _rss(res_o) < best * (1 - 1e-9):
+            if _rss(res_o) < best * (1 - IMPROVEMENT):
                 chosen, residual, best = others, res_o, _rss(res_o)
     return chosen, residual
 
@@ -515,7 +565,7 @@ def _polish_siblings(view: _View, chosen: list[int], lines: np.ndarray) -> tuple
                     continue
                 refits += 1
                 trial = view.fit(others + [sibling])[0]
-                if _rss(trial) < best * (1 - 1e-9):
+                if _rss(trial) < best * (1 - IMPROVEMENT):
                     chosen, residual, best, improved = others + [sibling], trial, _rss(trial), True
                     break
             if _is_exact(residual):
@@ -542,7 +592,7 @@ def _swap_sibling_pairs(view: _View, chosen: list[int], lines: np.ndarray) -> tu
                 refits += 1
                 trial = [c for c in chosen if c not in (a, b)] + [sa, sb]
                 fitted = view.fit(trial)[0]
-                if _rss(fitted) < best * (1 - 1e-9):
+                if _rss(fitted) < best * (1 - IMPROVEMENT):
                     return trial, fitted
     return chosen, residual
 
@@ -553,7 +603,7 @@ def _drop_idle(view: _View, chosen: list[int]) -> list[int]:
     value = np.zeros(view.p.space.size)
     value[labels] = coef[: labels.size]
     for line in list(chosen):
-        if np.abs(value[view.codes[:, line]]).max(initial=0.0) < 1e-9 and len(chosen) > 1:
+        if np.abs(value[view.codes[:, line]]).max(initial=0.0) < IMPROVEMENT and len(chosen) > 1:
             trial = [c for c in chosen if c != line]
             if _is_exact(view.fit(trial)[0]):
                 chosen = trial
@@ -563,9 +613,9 @@ def _drop_idle(view: _View, chosen: list[int]) -> list[int]:
 SELECTION_SAMPLE = 4000
 
 
-def _handful(n_paying: int) -> int:
-    """Unexplained payouts fit_lines reports as the engine's inconsistency rather than a miss."""
-    return max(3, n_paying // 1000)
+def handful(n: int) -> int:
+    """Unexplained payouts (of ``n``) reported as the engine's inconsistency rather than a miss."""
+    return max(FEW_UNEXPLAINED, n // UNEXPLAINED_PER)
 
 
 def _misses(sample: _View, full: _View, chosen: list[int]) -> int:
@@ -579,7 +629,7 @@ def _misses(sample: _View, full: _View, chosen: list[int]) -> int:
             if k < by_count.size:
                 by_count[k] = coef[labels.size + j]
         predicted = predicted + by_count[full.sc_count]
-    return int(np.count_nonzero(np.abs(full.y - predicted) > 1e-6))
+    return int(np.count_nonzero(np.abs(full.y - predicted) > EXACT_TOLERANCE))
 
 
 def _select(problem: _Problem, max_lines: int, restart: int = 0) -> list[int]:
@@ -594,7 +644,7 @@ def _select(problem: _Problem, max_lines: int, restart: int = 0) -> list[int]:
     view = problem.view(rows)
     chosen = _initial(view, alive_lines)
     while True:
-        for _ in range(8):
+        for _ in range(LOCAL_PASSES):
             before = list(chosen)
             chosen, residual = _refine(view, chosen, alive_lines)
             if _is_exact(residual):
@@ -616,13 +666,13 @@ def _select(problem: _Problem, max_lines: int, restart: int = 0) -> list[int]:
         if view.y.size == problem.rows.size:
             return chosen
         full = problem.view(problem.rows)
-        if _is_exact(full.fit(chosen)[0]) or _misses(view, full, chosen) <= _handful(problem.y.size):
+        if _is_exact(full.fit(chosen)[0]) or _misses(view, full, chosen) <= handful(problem.y.size):
             return chosen  # exact, or a handful of payouts no model explains (fit_lines reports them)
         view = full  # the sample missed something (a rare line win): continue on every window
 
 
 def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: int,
-              max_lines: int = 200, lines: list[tuple[int, ...]] | None = None, restart: int = 0) -> LineFit:
+              max_lines: int = MAX_LINES, lines: list[tuple[int, ...]] | None = None, restart: int = 0) -> LineFit:
     """Fit lines and pays for one (wild, scatter) hypothesis; ``exact`` when every observed payout
     ``y[i] / den`` is reproduced in exact arithmetic. With ``lines`` the payline set is taken as
     given (no search): only the pays are fitted."""
@@ -644,8 +694,8 @@ def fit_lines(*, sym: np.ndarray, y: np.ndarray, den: int, wild: int, scatter: i
         chosen = [position[tuple(line)] for line in lines]
     full = problem.view(problem.rows)
     residual, coef, labels, _ = full.fit(chosen)
-    bad = np.flatnonzero(np.abs(residual) > 1e-6)
-    if 0 < bad.size <= _handful(problem.y.size):
+    bad = np.flatnonzero(np.abs(residual) > EXACT_TOLERANCE)
+    if 0 < bad.size <= handful(problem.y.size):
         # a handful of payouts no model explains (a lying engine?): fit the rest, report those
         keep = np.ones(problem.y.size, dtype=bool)
         keep[bad] = False
@@ -699,7 +749,10 @@ def _alternatives(problem: _Problem, chosen: list[int], values: dict[int, Fracti
 
 
 def _rational(value: float) -> Fraction:
-    return Fraction(value).limit_denominator(10**4) if abs(value) > 1e-12 else Fraction(0)
+    return Fraction(value).limit_denominator(MAX_PAY_DENOMINATOR) if abs(value) > ZERO_PAY else Fraction(0)
+
+
+ZERO_PAY = 1e-12   # a least-squares value this small is a pay of 0 (float noise of a zero column)
 
 
 def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, den: int,
@@ -715,7 +768,7 @@ def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, de
           for j, k in enumerate(view.p.sc_ks)]
     common = math.lcm(den, *(f.denominator for f in fractions + sc))
     big = max([abs(f) * common for f in fractions + sc] + [Fraction(0)])
-    if big * (n_lines + 1) * 4 > 2**62 or common > 2**40:
+    if big * (n_lines + 1) * VERIFY_SAFETY > INT64_HEADROOM or common > MAX_COMMON_DENOMINATOR:
         return np.arange(view.y.size)  # cannot check exactly in int64: do not claim exactness
     cols, col_labels, _ = view.columns(chosen)
     if not np.array_equal(col_labels, labels):
@@ -726,5 +779,5 @@ def _verify(view: _View, chosen: list[int], labels: np.ndarray, fit: LineFit, de
     wrong = predicted != target
     if loose and coef is not None and cols.shape[1]:
         touches = np.isin(cols, list(loose)).any(axis=1)
-        wrong = np.where(touches, np.abs(view.y - _predict(cols, coef)) > 1e-6, wrong)
+        wrong = np.where(touches, np.abs(view.y - _predict(cols, coef)) > EXACT_TOLERANCE, wrong)
     return np.flatnonzero(wrong)

@@ -22,9 +22,9 @@ from .lines import LabelSpace, LineFit, candidate_lines, line_labels
 from .model import build_definition, model_rtp, per_reel_scatter, replay, unknowns
 from .pays import PayKnowledge, derive_pays, scatter_distribution
 from .render import fit_details, label_name, strip_details, weight_details
-from .search import Structure, search_structure
+from .search import Hypothesis, search_structure
 from .strips import ReelModel, WeightModel, assemble_reel, independence_pvalue, weight_model
-from .types import Blocker, Observation, RecoveredModel, RecoveryResult, RecoveryStatus
+from .types import Blocker, Observation, RecoveredModel, RecoveryResult, RecoveryStatus, Structure
 
 __all__ = ["recover_from_set", "recover_model"]
 
@@ -38,13 +38,13 @@ Pair = tuple[list[list[str]], Fraction]
 
 
 def recover_model(*, observations: Sequence[Observation] | Sequence[Pair], targeted: Sequence[Observation] |
-                  Sequence[Pair] = (), structure: dict | None = None) -> RecoveryResult:
+                  Sequence[Pair] = (), structure: Structure | None = None) -> RecoveryResult:
     """Recover the engine's maths from probes (windows + total multipliers only).
 
     ``observations`` are uniform random spins: they alone give the reel statistics. ``targeted``
     spins (windows the prober chose, see :mod:`.targeted`) only add (window, payout) equations
     for the line and pay fit and are replayed by the consistency check like every other spin.
-    ``structure`` (``{"wild", "scatter", "paylines"}``, :meth:`RecoveredModel.structure`) is tried
+    ``structure`` (a :class:`.types.Structure`, e.g. :attr:`RecoveredModel.structure`) is tried
     first, without a payline search; if it does not explain every payout the search runs as usual.
 
     Never raises for odd data: malformed observations give ``insufficient`` with the reason in
@@ -89,7 +89,7 @@ class _Run:
         return self.obs.sym[:self.n_random]
 
 
-def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, structure: dict | None = None) -> RecoveryResult:
+def recover_from_set(obs: ObservationSet, *, n_random: int | None = None, structure: Structure | None = None) -> RecoveryResult:
     """:func:`recover_model` on an already normalised :class:`ObservationSet` whose first
     ``n_random`` windows (default: all) are uniform random spins and the rest targeted ones."""
     run = _Run(obs=obs, n_random=obs.n if n_random is None else n_random, started=time.perf_counter())
@@ -144,7 +144,7 @@ def _strips_stage(run: _Run) -> None:
 
 
 # -- stage: lines / wild / scatter -----------------------------------------------------------------
-def _lines_stage(run: _Run, structure: dict | None) -> None:
+def _lines_stage(run: _Run, structure: Structure | None) -> None:
     obs = run.obs
     fit, tried = _search(obs, structure, run.n_random)
     run.fit, run.space = fit, LabelSpace(len(obs.alphabet), obs.reels)
@@ -169,12 +169,12 @@ def _lines_stage(run: _Run, structure: dict | None) -> None:
                   for line, alt in fit.ambiguous_lines[:10]]
 
 
-def _search(obs: ObservationSet, structure: dict | None, n_random: int) -> tuple[LineFit, list[dict]]:
+def _search(obs: ObservationSet, structure: Structure | None, n_random: int) -> tuple[LineFit, list[dict]]:
     given = None
-    if structure:
+    if structure is not None:
         index = {name: i for i, name in enumerate(obs.alphabet)}
-        given = Structure(wild=index.get(structure.get("wild"), -1), scatter=index.get(structure.get("scatter"), -1),
-                          paylines=tuple(tuple(line) for line in structure.get("paylines") or []))
+        given = Hypothesis(wild=index.get(structure.wild, -1), scatter=index.get(structure.scatter, -1),
+                           paylines=tuple(tuple(line) for line in structure.paylines))
     outcome = search_structure(obs, n_random=n_random, given=given)
     tried = [{"wild": obs.alphabet[t["wild_id"]] if t["wild_id"] >= 0 else None,
               "scatter": obs.alphabet[t["scatter_id"]] if t["scatter_id"] >= 0 else None,

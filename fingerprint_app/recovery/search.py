@@ -13,12 +13,15 @@ tried again on ``2n``: a true structure keeps fitting, and exact at ``n`` stays 
 """
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from .data import ObservationSet
-from .lines import LineFit, _strong_threshold, detect_scatter, detect_wild, fit_lines
+from .lines import SHORTEST_RUN, LineFit, detect_scatter, detect_wild, fit_lines, handful, strong_threshold
 
-__all__ = ["Structure", "search_structure"]
+__all__ = ["Hypothesis", "search_structure"]
 
 # Scatter candidates tried (strong ones first, then "no scatter"), and detected wilds per scatter.
 SCATTER_CANDIDATES = 3
@@ -28,18 +31,17 @@ EXHAUSTIVE_SCATTERS = 2
 # Restarts of the line search (from other halves of the paying windows) for the hypothesis that
 # explained most payouts, when no hypothesis fit: its local moves can stall on several wrong lines.
 RESTARTS = 3
-# "A handful" of unexplained payouts (as fit_lines reports them): at most 3, or 1 in 1,000.
-FEW_UNEXPLAINED = 3
-UNEXPLAINED_PER = 1_000
 # Below this many uniform spins the prefix fallback stops halving (a search there is a guess).
 MIN_PREFIX = 250
-# 3-cell prefixes (3 rows, 3 reels) times symbols: the pairs the wild detector's support tests.
-PREFIX_PATTERNS = 27
+# Searches remembered by the content of their sample: a growing sample is searched at every size,
+# and a failed search falls back on its first half, which an earlier, smaller sample (a previous
+# chunk, the sweep's smaller size) has often searched already. The answer is the same either way.
+REMEMBERED_SEARCHES = 64
 
 
 @dataclass(frozen=True)
-class Structure:
-    """A payline set with its wild and scatter (symbol ids, -1 for none)."""
+class Hypothesis:
+    """A :class:`.types.Structure` in symbol ids (-1 for no wild / no scatter)."""
 
     wild: int
     scatter: int
@@ -52,26 +54,67 @@ class SearchOutcome:
     tried: list[dict] = field(default_factory=list)
 
 
-def search_structure(obs: ObservationSet, *, n_random: int, given: Structure | None = None) -> SearchOutcome:
+def search_structure(obs: ObservationSet, *, n_random: int, given: Hypothesis | None = None) -> SearchOutcome:
     """The best line fit for ``obs`` (exact if any hypothesis tried is). The first ``n_random``
     windows are uniform spins (the prefix fallback halves those only); ``given`` is tried first."""
     outcome = SearchOutcome(fit=LineFit(wild=-1, scatter=-1))
     if given is not None and _try(obs, outcome, given.wild, given.scatter, lines=given.paylines, given=True):
         return outcome
-    if _hypotheses(obs, outcome) or (not _inconsistent(obs, outcome) and _restarts(obs, outcome)):
-        return outcome
-    half = n_random // 2
-    if half >= MIN_PREFIX:
-        earlier = search_structure(_prefix(obs, half), n_random=half).fit
-        if earlier.exact:
-            _try(obs, outcome, earlier.wild, earlier.scatter, lines=tuple(earlier.lines), given=True)
+    if not (_hypotheses(obs, outcome) or (not _inconsistent(obs, outcome) and _restarts(obs, outcome))):
+        half = n_random // 2
+        earlier = _found_on_prefix(obs, half) if half >= MIN_PREFIX else None
+        if earlier is not None:
+            _try(obs, outcome, earlier.wild, earlier.scatter, lines=earlier.paylines, given=True)
+    if given is None:
+        _remember(_sample_key(obs, n_random), outcome.fit)
     return outcome
+
+
+class _Memory:
+    """The structure each recent search found (None: none fitted), by sample content; bounded."""
+
+    def __init__(self) -> None:
+        self.found: OrderedDict[bytes, Hypothesis | None] = OrderedDict()
+        self.lock = threading.Lock()
+
+
+_memory = _Memory()
+
+
+def _sample_key(obs: ObservationSet, n_random: int) -> bytes:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in (repr((obs.alphabet, obs.den, n_random, obs.sym.shape, str(obs.sym.dtype))).encode(),
+                 obs.sym.tobytes(), obs.y.tobytes()):
+        digest.update(part)
+    return digest.digest()
+
+
+def _remember(key: bytes, fit: LineFit) -> None:
+    found = Hypothesis(wild=fit.wild, scatter=fit.scatter, paylines=tuple(fit.lines)) if fit.exact else None
+    with _memory.lock:
+        _memory.found[key] = found
+        _memory.found.move_to_end(key)
+        while len(_memory.found) > REMEMBERED_SEARCHES:
+            _memory.found.popitem(last=False)
+
+
+def _found_on_prefix(obs: ObservationSet, n: int) -> Hypothesis | None:
+    """The structure the search finds on the first ``n`` windows (remembered, or searched now)."""
+    prefix = _prefix(obs, n)
+    key = _sample_key(prefix, n)
+    with _memory.lock:
+        if key in _memory.found:
+            _memory.found.move_to_end(key)
+            return _memory.found[key]
+    fit = search_structure(prefix, n_random=n).fit
+    return Hypothesis(wild=fit.wild, scatter=fit.scatter, paylines=tuple(fit.lines)) if fit.exact else None
 
 
 def _hypotheses(obs: ObservationSet, outcome: SearchOutcome) -> bool:
     scatters = detect_scatter(obs.sym, obs.y)
     order = [s for s, strong, _ in scatters if strong] + [-1] + [s for s, strong, _ in scatters if not strong]
-    support = _strong_threshold(float((obs.y > 0).mean()), PREFIX_PATTERNS * len(obs.alphabet))
+    # the wild detector tests every prefix of the shortest run (rows ** SHORTEST_RUN) with every symbol
+    support = strong_threshold(float((obs.y > 0).mean()), obs.rows ** SHORTEST_RUN * len(obs.alphabet))
     scatter_options = order[:SCATTER_CANDIDATES]
     wilds: list[int] = []   # detected under any scatter candidate: a false scatter can hide the wild
     for scatter in scatter_options:
@@ -95,7 +138,7 @@ def _inconsistent(obs: ObservationSet, outcome: SearchOutcome) -> bool:
     the engine contradicts it (a lie, a fault), so restarts are not worth their cost. (A wrong
     sibling that differs only on rare long runs looks the same: the prefix fallback still runs.)"""
     unexplained = outcome.fit.unexplained.size
-    return outcome.fit.n_lines > 0 and 0 < unexplained <= max(FEW_UNEXPLAINED, obs.n // UNEXPLAINED_PER)
+    return outcome.fit.n_lines > 0 and 0 < unexplained <= handful(obs.n)
 
 
 def _restarts(obs: ObservationSet, outcome: SearchOutcome) -> bool:

@@ -42,7 +42,7 @@ from games_app.engine.par_sheet import compute_par_sheet
 from . import recover_model
 from .lines import LabelSpace, candidate_lines, line_labels
 from .model import replays_exactly
-from .types import Blocker, RecoveredModel, RecoveryResult, RecoveryStatus
+from .types import Blocker, RecoveredModel, RecoveryResult, RecoveryStatus, Structure
 
 __all__ = ["ScriptedDraws", "TargetedOutcome", "complete_with_targeted_probes", "targeted_probes_can_finish"]
 
@@ -123,7 +123,7 @@ def complete_with_targeted_probes(*, observations: Sequence, engine, result: Rec
         outcome.notes.append(f"targeted probes stopped: the scan needs more than {max_spins} spins")
         return _done(outcome, result, prober.spent)
     outcome.steerable = True
-    state = _Rounds(observations=observations, structure=result.model.structure(), table=table, ctx=ctx,
+    state = _Rounds(observations=observations, structure=result.model.structure, table=table, ctx=ctx,
                     rng=np.random.default_rng(seed),
                     clean=[pair for pair in prober.spent if _is_clean(_ids(pair[0], ctx), ctx, target=None)])
     for _ in range(MAX_ROUNDS):
@@ -167,7 +167,7 @@ class _Rounds:
     the clean (window, payout) equations gathered so far."""
 
     observations: list
-    structure: dict
+    structure: Structure
     table: "_Table"
     ctx: _Context
     rng: np.random.Generator
@@ -206,7 +206,7 @@ def _spin_targets(state: _Rounds, prober: _Prober, outcome: TargetedOutcome) -> 
     """The spins of one round; False when the engine contradicted the scan (stop everything)."""
     ctx = state.ctx
     for line, alt in ctx.ambiguous:
-        verdict = _tell_apart(state.rng, state.table, ctx, state.structure, line, alt, prober.spin)
+        verdict = _tell_apart(state, line, alt, prober.spin)
         if verdict is None:
             outcome.notes.append(f"no scanned window tells payline {list(line)} from {list(alt)} apart")
         elif verdict == "inconsistent":
@@ -249,11 +249,12 @@ def targeted_probes_can_finish(result: RecoveryResult) -> bool:
             and bool(model.blockers) and set(model.blockers) <= FINISHABLE)
 
 
-def _tell_apart(rng, table: _Table, ctx: _Context, structure: dict, line, alt, spin):
+def _tell_apart(state: _Rounds, line, alt, spin):
     """Spin a window on which payline ``line`` and its sibling ``alt`` pay differently (every label
-    known), and keep in ``structure`` whichever the payout agrees with. Returns the (window,
+    known), and keep in ``state.structure`` whichever the payout agrees with. Returns the (window,
     multiplier) pair, ``"inconsistent"`` if the payout fits neither, ``None`` if no window found."""
-    lines = [tuple(x) for x in structure["paylines"]]
+    rng, table, ctx = state.rng, state.table, state.ctx
+    lines = list(state.structure.paylines)
     if tuple(line) not in lines:
         return None
     swapped = [tuple(alt) if x == tuple(line) else x for x in lines]
@@ -273,7 +274,7 @@ def _tell_apart(rng, table: _Table, ctx: _Context, structure: dict, line, alt, s
         if window != _predict(table, values, ctx):
             return "inconsistent"
         if multiplier == with_alt:
-            structure["paylines"] = [list(x) for x in sorted(swapped)]
+            state.structure = replace(state.structure, paylines=tuple(sorted(swapped)))
         elif multiplier != with_line:
             return "inconsistent"
         return window, multiplier

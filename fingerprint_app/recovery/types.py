@@ -6,7 +6,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Blocker", "Label", "Observation", "RecoveredModel", "RecoveryResult", "RecoveryStatus", "STATUSES"]
+__all__ = ["Blocker", "Label", "Observation", "RecoveredModel", "RecoveryResult", "RecoveryStatus", "STATUSES",
+           "Structure"]
 
 
 class RecoveryStatus(StrEnum):
@@ -57,6 +58,19 @@ class Observation:
     multiplier: Fraction
 
 
+Payline = tuple[int, ...]   # the row of the window on each reel
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Which symbol is wild, which is the scatter (names; None for none) and the paylines: what the
+    line search finds, and what ``recover_model(structure=...)`` tries before searching."""
+
+    wild: str | None
+    scatter: str | None
+    paylines: tuple[Payline, ...]
+
+
 @dataclass(frozen=True)
 class RecoveredModel:
     """What the recovery found, typed: the structure, the pays the data pin, what is still unknown
@@ -66,7 +80,7 @@ class RecoveredModel:
     alphabet: tuple[str, ...]
     rows: int
     reels: int
-    paylines: tuple[tuple[int, ...], ...]
+    paylines: tuple[Payline, ...]
     wild: str | None
     scatter: str | None
     label_values: dict[Label, Fraction]          # line pay (in line bets) of every label the fit pins
@@ -74,7 +88,7 @@ class RecoveredModel:
     scatter_values: dict[int, Fraction]          # scatter count -> pay (in total bets)
     unknown_labels: frozenset[Label]             # reachable labels whose pay is not known
     unknown_scatter_counts: frozenset[int]
-    ambiguous_paylines: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...]
+    ambiguous_paylines: tuple[tuple[Payline, Payline], ...]
     strip_lengths: tuple[int | None, ...]        # per reel; None for a weight model
     strip_counts: tuple[dict[str, int], ...]     # per reel: symbol -> stops
     order_ambiguous: tuple[bool, ...]
@@ -85,9 +99,10 @@ class RecoveredModel:
         """The symbol id of "no symbol" in a :data:`Label`."""
         return len(self.alphabet)
 
-    def structure(self) -> dict:
-        """Wild, scatter and paylines as ``recover_model(structure=...)`` takes them."""
-        return {"wild": self.wild, "scatter": self.scatter, "paylines": [list(line) for line in self.paylines]}
+    @property
+    def structure(self) -> Structure:
+        """Wild, scatter and paylines, as ``recover_model(structure=...)`` takes them."""
+        return Structure(wild=self.wild, scatter=self.scatter, paylines=self.paylines)
 
 
 @dataclass
