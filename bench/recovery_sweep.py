@@ -161,6 +161,17 @@ def _run_all(jobs: list[tuple], args, path: Path, commit: str) -> None:
             print(_line(row), flush=True)
 
 
+def _interleave(games: list, a2a: list) -> list:
+    """Games and A2A seeds in proportion, so a run cut by its budget has measured both."""
+    if not games or not a2a:
+        return games + a2a
+    jobs, step = [], len(a2a) / len(games)
+    for i, game in enumerate(games):
+        jobs.append(game)
+        jobs += a2a[round(i * step):round((i + 1) * step)]
+    return jobs
+
+
 def _call(job: tuple) -> dict:
     fn, job_args = job
     return fn(*job_args)
@@ -230,8 +241,9 @@ def main() -> None:
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     if not args.report_only:
         have = {(r["kind"], r["seed"]) for r in done}
-        jobs = [(run_game, (seed, args.targeted)) for seed in range(args.games) if ("game", seed) not in have]
-        jobs += [(run_a2a, (seed,)) for seed in range(args.a2a_seeds) if ("a2a", seed) not in have]
+        games = [(run_game, (seed, args.targeted)) for seed in range(args.games) if ("game", seed) not in have]
+        a2a = [(run_a2a, (seed,)) for seed in range(args.a2a_seeds) if ("a2a", seed) not in have]
+        jobs = _interleave(games, a2a)
         started = time.monotonic()
         _run_all(jobs, args, args.checkpoint, commit)
         print(f"ran {len(jobs)} jobs in {(time.monotonic() - started) / 60:,.1f} min wall; load average "
