@@ -17,6 +17,9 @@ from wallet_app.models import LedgerEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
+# Three chunks: the worker is killed after the first commit, the resumed one runs the other two.
+# Small chunks exercise the same resume path (stats, samples, fees, recovery) as large ones.
+CHUNK = 2_000
 
 
 def _worker(campaign_id: int) -> subprocess.Popen:
@@ -47,7 +50,7 @@ def _snapshot(campaign_id: int) -> dict:
 
 def test_killed_worker_resumes_to_the_uninterrupted_result(fruit_version, make_wallet):
     wallet = make_wallet(balance="1000", cost_per_query=Decimal("0.0001"))
-    common = dict(game_version=fruit_version, target_spins=60_000, wallet=wallet, seed="kill-me", chunk_size=20_000,
+    common = dict(game_version=fruit_version, target_spins=3 * CHUNK, wallet=wallet, seed="kill-me", chunk_size=CHUNK,
                   extend_profile=False, stop_when_exact=False, enqueue=False)
     killed = services.campaign_create(**common)
     reference = services.campaign_create(**common)
@@ -67,14 +70,14 @@ def test_killed_worker_resumes_to_the_uninterrupted_result(fruit_version, make_w
             worker.wait(timeout=30)
     connection.close()  # drop the connection the killed worker's locks could have touched
     interrupted = ProbeCampaign.objects.get(pk=killed.pk)
-    assert interrupted.status == CampaignStatus.RUNNING and interrupted.spins_done == 20_000
+    assert interrupted.status == CampaignStatus.RUNNING and interrupted.spins_done == CHUNK
 
     services.campaign_run(campaign_id=killed.pk)   # the resumed worker
     services.campaign_run(campaign_id=reference.pk)  # the uninterrupted run, same seed
 
     resumed, fresh = _snapshot(killed.pk), _snapshot(reference.pk)
-    assert resumed["status"] == CampaignStatus.COMPLETED and resumed["spins_done"] == 60_000
-    assert resumed["stats"]["spins"] == 60_000
+    assert resumed["status"] == CampaignStatus.COMPLETED and resumed["spins_done"] == 3 * CHUNK
+    assert resumed["stats"]["spins"] == 3 * CHUNK
     assert resumed == fresh
     wallet.refresh_from_db()
     charged = sum(ProbeCampaign.objects.get(pk=pk).fees_charged for pk in (killed.pk, reference.pk))

@@ -232,18 +232,22 @@ def test_recovery_hook_with_the_real_module(fruit_version, with_recovery):
     assert recover_model(observations=observations).status == "exact"
 
 
+# fruit-low's first 1,000 spins pin everything but its rarest pays: the targeted probes' case, cheaply.
+TARGETED_CHUNK = 1_000
+
+
 @pytest.fixture
 def classic_version(load_definition, demo_definitions):
     return load_definition(demo_definitions["classic-medium"])
 
 
-def test_targeted_probes_finish_the_model_and_are_charged_as_queries(classic_version, make_wallet, with_recovery):
-    """classic-medium's 7 scatters (about 1 in 350,000 spins) never show in a 20,000-spin sample;
-    the hook steers the local engine's draws for them, counts and charges those spins."""
+def test_targeted_probes_finish_the_model_and_are_charged_as_queries(fruit_version, make_wallet, with_recovery):
+    """fruit-low's BELL x4 and x5 (about 1 in 1,400 and 1 in 14,000 spins) are not in a 1,000-spin
+    sample; the hook steers the local engine's draws for them, counts and charges those spins."""
     wallet = make_wallet(balance="100", cost_per_query=Decimal("0.0001"))
-    campaign = _run(services.campaign_create(game_version=classic_version, target_spins=100_000, wallet=wallet,
-                                             seed="t", chunk_size=20_000, enqueue=False))
-    assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done == 20_000
+    campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=10_000, wallet=wallet,
+                                             seed="t", chunk_size=TARGETED_CHUNK, enqueue=False))
+    assert campaign.status == CampaignStatus.COMPLETED_EXACT and campaign.spins_done == TARGETED_CHUNK
     profile = campaign.profile
     assert profile.exact and 0 < campaign.targeted_spins <= recovery_hook.TARGETED_MAX_SPINS
     assert profile.targeted_spins_until_exact == campaign.targeted_spins
@@ -252,8 +256,9 @@ def test_targeted_probes_finish_the_model_and_are_charged_as_queries(classic_ver
     from games_app.engine.par_sheet import compute_par_sheet
 
     recovered = compute_par_sheet(GameDefinition.from_dict(profile.recovered_definition))
-    assert recovered.rtp == compute_par_sheet(GameDefinition.from_dict(classic_version.definition)).rtp
-    assert campaign.queries_used == 20_000 + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS + campaign.targeted_spins
+    assert recovered.rtp == compute_par_sheet(GameDefinition.from_dict(fruit_version.definition)).rtp
+    assert campaign.queries_used == TARGETED_CHUNK + DETERMINISTIC_SPINS_PER_CHUNK + 2 * REPLAY_CHECKS + \
+        campaign.targeted_spins
     assert campaign.fees_charged == Decimal("0.0001") * campaign.queries_used
     targeted_fee = LedgerEntry.objects.get(wallet=wallet, reference__contains=":targeted:")
     assert -targeted_fee.amount == Decimal("0.0001") * campaign.targeted_spins
@@ -269,12 +274,13 @@ def test_targeted_probes_respect_the_query_budget(classic_version, with_recovery
     assert campaign.profile.recovery_status == "partial" and not campaign.profile.exact
 
 
-def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(classic_version, make_wallet, with_recovery):
+def test_targeted_probes_are_not_repeated_while_the_recorded_model_holds(fruit_version, make_wallet, with_recovery):
     wallet = make_wallet(balance="100", cost_per_query=Decimal("0.0001"))
-    campaign = _run(services.campaign_create(game_version=classic_version, target_spins=30_000, wallet=wallet,
-                                             seed="keep", chunk_size=10_000, stop_when_exact=False, enqueue=False))
-    assert campaign.status == CampaignStatus.COMPLETED and campaign.spins_done == 30_000
-    assert campaign.recovery_sample_spins == 30_000 and campaign.profile.exact
+    campaign = _run(services.campaign_create(game_version=fruit_version, target_spins=3 * TARGETED_CHUNK,
+                                             wallet=wallet, seed="keep", chunk_size=TARGETED_CHUNK,
+                                             stop_when_exact=False, enqueue=False))
+    assert campaign.status == CampaignStatus.COMPLETED and campaign.spins_done == 3 * TARGETED_CHUNK
+    assert campaign.recovery_sample_spins == 3 * TARGETED_CHUNK and campaign.profile.exact
     targeted = LedgerEntry.objects.filter(wallet=wallet, reference__contains=":targeted:")
     assert targeted.count() == 1 and campaign.targeted_spins == campaign.profile.targeted_spins_until_exact
     assert sum("no new targeted probes" in note for note in campaign.profile.recovery_notes) >= 1

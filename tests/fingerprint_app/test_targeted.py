@@ -126,9 +126,12 @@ class _Liar:
         return outcome
 
 
-def test_an_engine_that_lies_under_targeted_probes_is_not_marked_exact(demo, passive):
-    observations, before = passive("dragon-high")
-    outcome = complete_with_targeted_probes(observations=observations, engine=_Liar(demo["dragon-high"]), result=before)
+def test_an_engine_that_lies_under_targeted_probes_is_not_marked_exact(demo):
+    # fruit-low's first 1,000 spins leave only BELL x4 and x5 unknown: the probes run, and the scan lies
+    observations = sample_observations(demo["fruit-low"], 1_000, 7)
+    before = recover_model(observations=observations)
+    assert before.status == "partial" and before.details["blockers"] == ["unidentified_pays"]
+    outcome = complete_with_targeted_probes(observations=observations, engine=_Liar(demo["fruit-low"]), result=before)
     assert outcome.steerable and outcome.spins > 0
     assert outcome.result.status != "exact" and outcome.result.rtp is None
 
