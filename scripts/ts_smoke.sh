@@ -2,7 +2,7 @@
 # TypeScript client smoke test, end to end and bounded in time:
 #   npm ci (skipped when node_modules matches package-lock.json) → a server on 127.0.0.1:<free port>
 #   over a fresh `ts_smoke` database in the embedded PostgreSQL (migrate, flush, seed_demo, an agent
-#   token for the funded demo wallet) →
+#   token for the funded demo wallet, in one Python process) →
 #   types generated from the v1 OpenAPI schema → tsc --strict → the smoke script (a session and
 #   an A2A coinflip) → server stopped. Exit status is the smoke's.
 set -euo pipefail
@@ -49,10 +49,23 @@ step "types from the v1 schema, then tsc --strict (in the background)"
 TYPES_PID=$!
 
 step "database, demo data and token"
-timeout 180 "$PY" manage.py migrate --noinput -v 0
-timeout 60 "$PY" manage.py flush --noinput
-timeout 120 "$PY" manage.py seed_demo > "$TMP/seed.log"
-TOKEN=$(timeout 60 "$PY" manage.py create_token --role agent --name ts-smoke --owner demo-agent 2>/dev/null)
+# migrate, flush, seed_demo and create_token in one process: each manage.py run pays a Django start-up.
+TOKEN=$(timeout 300 "$PY" - "$TMP/seed.log" <<'PY'
+import os
+import sys
+
+import django
+from django.core.management import call_command
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casino_project.settings")
+django.setup()
+with open(sys.argv[1], "w") as log:
+    call_command("migrate", interactive=False, verbosity=0, stdout=log)
+    call_command("flush", interactive=False, verbosity=0, stdout=log)
+    call_command("seed_demo", stdout=log)
+    call_command("create_token", role="agent", name="ts-smoke", owner="demo-agent", stderr=log)  # the token: stdout
+PY
+)
 
 if ! wait "$TYPES_PID"; then
   echo "--- type generation / tsc failed ---" >&2
@@ -65,8 +78,8 @@ PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); p
 step "server on 127.0.0.1:$PORT"
 "$PY" manage.py runserver "127.0.0.1:$PORT" --noreload --skip-checks > "$TMP/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 100); do
-  if "$PY" -c "import sys, urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/health', timeout=1)" 2>/dev/null; then
+for _ in $(seq 1 300); do   # at most ~60 s
+  if curl -sf --max-time 1 -o /dev/null "http://127.0.0.1:$PORT/health"; then  # curl: a Python start per poll costs more than the poll
     break
   fi
   kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/server.log" >&2; exit 1; }
