@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Context, Decimal
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, partial
+from operator import itemgetter
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -53,10 +54,14 @@ def format_decimal(value: Fraction | int, *, places: int = 18) -> str:
     Exact when the expansion terminates within ``places`` digits; otherwise truncated (rounded
     down) to ``places`` digits. No exponent, no trailing zeros: ``Fraction(5, 2) -> "2.5"``.
     """
-    value = Fraction(value)
-    if value < 0:
+    if not isinstance(value, (Fraction, int)):
+        value = Fraction(value)
+    numerator, denominator = value.numerator, value.denominator  # an int's denominator is 1
+    if numerator < 0:
         return "-" + format_decimal(-value, places=places)
-    scaled = value.numerator * 10**places // value.denominator
+    if denominator == 1:  # most spins' multipliers (0, whole pays): no scaling needed
+        return str(numerator)
+    scaled = numerator * 10**places // denominator
     whole, frac = divmod(scaled, 10**places)
     digits = str(frac).rjust(places, "0").rstrip("0")
     return f"{whole}.{digits}" if digits else str(whole)
@@ -291,6 +296,22 @@ class GameDefinition:
         return {(symbol, count): _lookup(pays, count)
                 for symbol, pays in self.paytable.items() for count in range(self.n_reels + 1)}
 
+    @cached_property
+    def line_cells(self) -> tuple[Any, ...]:
+        """Per payline, a C callable taking the window's cells flattened row-major (``row * n_reels + reel``)
+        to the line's symbols as a tuple, reel 1 first."""
+        n_reels = self.n_reels
+        getters = []
+        for line in self.paylines:
+            indices = [row * n_reels + reel for reel, row in enumerate(line)]
+            getters.append(itemgetter(*indices) if len(indices) > 1 else partial(_one_cell, indices[0]))
+        return tuple(getters)
+
+    @cached_property
+    def line_results(self) -> dict[tuple[str, ...], Any]:
+        """evaluate_line's answers by line symbols, filled as spins meet them (bounded by the caller)."""
+        return {}
+
     def scatter_pay(self, count: int) -> Fraction:
         """Scatter pay (multiple of the TOTAL bet) for ``count`` scatters in the window."""
         return _lookup(self.scatter_pays, count)
@@ -305,6 +326,10 @@ class GameDefinition:
 
 
 _ZERO = Fraction(0)
+
+
+def _one_cell(index: int, cells: list[str]) -> tuple[str]:
+    return (cells[index],)
 
 
 def _lookup(pays: Mapping[int, Fraction] | None, count: int) -> Fraction:

@@ -16,6 +16,7 @@ Rules (the contract documented in docs/games.md):
 from __future__ import annotations
 
 import math
+from itertools import chain
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -160,19 +161,50 @@ def evaluate_line(definition: GameDefinition, symbols: Sequence[str]) -> tuple[s
 def evaluate_window(definition: GameDefinition, window: Sequence[Sequence[str]],
                     *, stops: Sequence[int] | None = None) -> SpinOutcome:
     """Evaluate a row-major window exactly."""
-    wins = []
+    window = [list(row) for row in window]
+    stops = None if stops is None else list(stops)
+    n_reels = definition.n_reels
+    if all(len(row) == n_reels for row in window):
+        return _evaluate(definition, window, list(chain.from_iterable(window)), stops)
+    wins = []  # a window of another shape: read each line's cells as the rule says
     for index, line in enumerate(definition.paylines):
         result = evaluate_line(definition, [window[row][reel] for reel, row in enumerate(line)])
         if result is not None:
             wins.append(LineWin(index, *result))
     scatter_win = Fraction(0)
     if definition.scatter is not None:
-        count = sum(cell == definition.scatter for row in window for cell in row)
-        scatter_win = definition.scatter_pay(count)
+        scatter_win = definition.scatter_pay(sum(cell == definition.scatter for row in window for cell in row))
+    return _outcome(definition, window, stops, wins, scatter_win)
+
+
+_LINE_RESULTS_MAX = 1 << 16  # distinct line contents remembered per definition (a 5-reel, 10-symbol game has 10^5)
+_NOT_SEEN = object()
+
+
+def _evaluate(definition: GameDefinition, window: list[list[str]], cells: list[str],
+              stops: list[int] | None) -> SpinOutcome:
+    """evaluate_window on a window of the definition's shape that the outcome may own; `cells` is it flattened
+    row-major. A line's answer depends on its symbols only, so each distinct line is evaluated once."""
+    known = definition.line_results
+    wins = []
+    for index, line_symbols in enumerate(definition.line_cells):
+        symbols = line_symbols(cells)
+        result = known.get(symbols, _NOT_SEEN)
+        if result is _NOT_SEEN:
+            result = evaluate_line(definition, symbols)
+            if len(known) < _LINE_RESULTS_MAX:
+                known[symbols] = result
+        if result is not None:
+            wins.append(LineWin(index, *result))
+    scatter_win = definition.scatter_pay(cells.count(definition.scatter)) if definition.scatter is not None \
+        else Fraction(0)
+    return _outcome(definition, window, stops, wins, scatter_win)
+
+
+def _outcome(definition: GameDefinition, window: list[list[str]], stops: list[int] | None, wins: list[LineWin],
+             scatter_win: Fraction) -> SpinOutcome:
     total = (sum((win.multiplier for win in wins), Fraction(0)) / definition.n_lines + scatter_win) if wins else scatter_win
-    return SpinOutcome(window=[list(row) for row in window],
-                       stops=None if stops is None else list(stops),
-                       line_wins=wins, scatter_win=scatter_win, total_multiplier=total)
+    return SpinOutcome(window=window, stops=stops, line_wins=wins, scatter_win=scatter_win, total_multiplier=total)
 
 
 def evaluate_spin(definition: GameDefinition, stops: Sequence[int]) -> SpinOutcome:
@@ -180,7 +212,8 @@ def evaluate_spin(definition: GameDefinition, stops: Sequence[int]) -> SpinOutco
     for reel, (stop, strip) in enumerate(zip(stops, definition.reels)):
         if not 0 <= stop < len(strip):
             raise ValueError(f"stops[{reel}]={stop} out of range 0..{len(strip) - 1}")
-    return evaluate_window(definition, definition.window(stops), stops=stops)
+    window = definition.window(stops)
+    return _evaluate(definition, window, list(chain.from_iterable(window)), list(stops))
 
 
 # -- compiled form ------------------------------------------------------------------------------
