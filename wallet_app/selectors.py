@@ -21,11 +21,24 @@ ZERO = Decimal(0)
 def spend_day_bounds(*, now: datetime | None = None) -> tuple[datetime, datetime]:
     """(start, end) of the spend day containing `now`, as UTC instants. The day is the calendar
     day in settings.WALLET_DAY_TIMEZONE, so it can be 23 or 25 hours long across DST changes."""
-    tz = ZoneInfo(settings.WALLET_DAY_TIMEZONE)
-    local_day = (now or timezone.now()).astimezone(tz).date()
-    start = datetime.combine(local_day, time.min, tzinfo=tz)
-    end = datetime.combine(local_day + timedelta(days=1), time.min, tzinfo=tz)
-    return start.astimezone(dt_timezone.utc), end.astimezone(dt_timezone.utc)
+    global _last_day
+    now = now or timezone.now()
+    zone_name = settings.WALLET_DAY_TIMEZONE
+    zone, start, end = _last_day
+    # The day's UTC interval decides membership exactly, DST included.
+    if zone == zone_name and now.tzinfo is not None and start <= now < end:
+        return start, end
+    tz = ZoneInfo(zone_name)
+    local_day = now.astimezone(tz).date()
+    start = datetime.combine(local_day, time.min, tzinfo=tz).astimezone(dt_timezone.utc)
+    end = datetime.combine(local_day + timedelta(days=1), time.min, tzinfo=tz).astimezone(dt_timezone.utc)
+    _last_day = (zone_name, start, end)
+    return start, end
+
+
+# The last day spend_day_bounds worked out (a spin asks twice, a batch of N spins 2N times, all in one day).
+_last_day: tuple[str, datetime, datetime] = ("", datetime.min.replace(tzinfo=dt_timezone.utc),
+                                             datetime.min.replace(tzinfo=dt_timezone.utc))
 
 
 def _ledger_spend_since(*, wallet_id: int, since: datetime) -> Decimal:

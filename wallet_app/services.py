@@ -39,7 +39,7 @@ def _checked_amount(value, *, field: str = "amount", allow_zero: bool = False) -
     """Validate an amount given in code (the wire form is parsed by core.money.parse_amount)."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise _reject(InvalidAmount(f"{field} must be a Decimal.", details={"field": field}))
-    amount = Decimal(value)
+    amount = value if type(value) is Decimal else Decimal(value)  # a Decimal is immutable: no copy needed
     if not amount.is_finite():
         raise _reject(InvalidAmount(f"{field} must be finite.", details={"field": field}))
     if amount < 0 or (amount == 0 and not allow_zero):
