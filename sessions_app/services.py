@@ -239,8 +239,11 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writ
         raise ValidationFailed("Unknown action type.", details={"field": "type", "allowed": list(Action.ALL)})
     target = next_state(state=session.state, action=kind)
     from_state = session.state
-    observation = observe(session=session, balance=session.balance, last_multiplier=session.last_multiplier,
-                          last_payout=session.last_payout)
+    # The previous action of this transaction left the session as its next observation describes (a batch's
+    # loop changes nothing in between): reused, not rebuilt.
+    observation = session.__dict__.pop("_observation_now", None) or observe(
+        session=session, balance=session.balance, last_multiplier=session.last_multiplier,
+        last_payout=session.last_payout)
     result = _HANDLERS[kind](session, action, writes)
     if session.state == from_state:  # a handler may already have moved it (auto-evaluation)
         _transition(session, action=kind, to_state=target, writes=writes)
@@ -249,17 +252,19 @@ def _apply(session: GameplaySession, action: dict, policy: tuple[str, str], writ
     if kind == Action.SPIN:
         session.last_multiplier, session.last_payout = result["multiplier"], Decimal(result["payout"] or 0)
     stop = result.get("auto_evaluated", "")
+    next_observation = observe(session=session, balance=session.balance, last_multiplier=session.last_multiplier,
+                               last_payout=session.last_payout)
     STEP_TAKEN.emit(SessionStep(
         session=session, index=session.steps, observation=observation,
         action={key: value for key, value in action.items() if key in ("type", "amount", "count", "client_seed")},
         reward=result.get("reward", 0.0),
-        next_observation=observe(session=session, balance=session.balance, last_multiplier=session.last_multiplier,
-                                 last_payout=session.last_payout),
+        next_observation=next_observation,
         terminated=session.state in (SessionState.EVALUATING, SessionState.COMPLETED) and stop not in TRUNCATING_STOPS,
         truncated=stop in TRUNCATING_STOPS, info={"nonce": session.nonce, "stop": stop} if stop else {"nonce": session.nonce},
         policy_id=policy[0], policy_version=policy[1], writes=writes))
     session.steps += 1
     session.total_reward += result.get("reward", 0.0)
+    session._observation_now = next_observation
     return {"action": kind, "state": session.state, **result}
 
 
