@@ -305,24 +305,31 @@ class _Blueprint:
     def __init__(self, model: type[models.Model]) -> None:
         self.model = model
         fields = model._meta.concrete_fields
-        self.defaults = [(field.attname, field.name, field.get_default) for field in fields]
+        self.defaults = [(field.attname, field.name, field) for field in fields]
         self.attnames = {field.attname for field in fields}
         self.relations = {field.name: field for field in fields if field.is_relation}
         self.plain = all(field.many_to_one for field in self.relations.values())  # no one-to-one reverse caches
         self._shapes: dict[tuple[str, ...], tuple[list, list]] = {}
 
-    def shape(self, names: tuple[str, ...]) -> tuple[list, list]:
-        """(defaults to fill: (attname, get_default); related objects given: (name, attname, target attname))."""
+    def shape(self, names: tuple[str, ...]) -> tuple[dict, list, list]:
+        """(constant defaults to fill: {attname: value}; defaults made per row: (attname, default function);
+        related objects given: (name, attname, target attname))."""
         found = self._shapes.get(names)
         if found is None:
             unknown = [name for name in names if name not in self.attnames and name not in self.relations]
             if unknown:
                 raise TypeError(f"{self.model.__name__}() got an unexpected keyword argument '{unknown[0]}'")
-            missing = [(attname, default) for attname, name, default in self.defaults
-                       if attname not in names and name not in names]
+            constant, made = {}, []
+            for attname, name, field in self.defaults:
+                if attname in names or name in names:
+                    continue
+                if field.has_default() and callable(field.default) or not field.has_default() and field.has_db_default():
+                    made.append((attname, field.get_default))
+                else:  # Django's get_default returns this very object every time (None, "", the field's default)
+                    constant[attname] = field.get_default()
             related = [(name, field.attname, field.target_field.attname) for name, field in self.relations.items()
                        if name in names]
-            found = self._shapes[names] = (missing, related)
+            found = self._shapes[names] = (constant, made, related)
         return found
 
 
@@ -340,7 +347,7 @@ def new_row(model: type[models.Model], **values) -> models.Model:
     if not blueprint.plain or (signals.pre_init.receivers and signals.pre_init.has_listeners(model)) or (
             signals.post_init.receivers and signals.post_init.has_listeners(model)):
         return model(**values)
-    missing, related = blueprint.shape(tuple(values))
+    constant, made, related = blueprint.shape(tuple(values))
     obj = model.__new__(model)
     obj._state = state = ModelState()
     row = obj.__dict__
@@ -351,7 +358,8 @@ def new_row(model: type[models.Model], **values) -> models.Model:
             return model(**values)  # Django's own error path for an unsaved related object
         row[attname] = None if value is None else getattr(value, target_attname)
         state.fields_cache[name] = value
-    for attname, default in missing:
+    row.update(constant)
+    for attname, default in made:
         row[attname] = default()
     return obj
 
