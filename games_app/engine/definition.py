@@ -324,6 +324,17 @@ class GameDefinition:
         return [[strip[(stop + row) % len(strip)] for strip, stop in zip(self.reels, stops)]
                 for row in range(self.rows)]
 
+    def columns(self, stops: list[int]) -> list[list[str]]:
+        """Each reel's visible cells, top row first: :meth:`window`'s columns, for stops already checked to be
+        within their strips (``0 <= stop < len(strip)``)."""
+        rows = self.rows
+        return [strip[stop:stop + rows] for strip, stop in zip(self._wrapped_reels, stops)]
+
+    @cached_property
+    def _wrapped_reels(self) -> tuple[list[str], ...]:
+        # Each strip followed by its first rows - 1 symbols again: a reel's window is one slice, no modulo.
+        return tuple(list(strip) + [strip[row % len(strip)] for row in range(self.rows - 1)] for strip in self.reels)
+
 
 _ZERO = Fraction(0)
 

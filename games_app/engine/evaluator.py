@@ -212,8 +212,11 @@ def evaluate_spin(definition: GameDefinition, stops: Sequence[int]) -> SpinOutco
     for reel, (stop, strip) in enumerate(zip(stops, definition.reels)):
         if not 0 <= stop < len(strip):
             raise ValueError(f"stops[{reel}]={stop} out of range 0..{len(strip) - 1}")
-    window = definition.window(stops)
-    return _evaluate(definition, window, list(chain.from_iterable(window)), list(stops))
+    stops = list(stops)
+    if len(stops) != definition.n_reels:
+        definition.window(stops)  # raises its ValueError
+    rows = list(zip(*definition.columns(stops)))
+    return _evaluate(definition, [list(row) for row in rows], list(chain.from_iterable(rows)), stops)
 
 
 # -- compiled form ------------------------------------------------------------------------------
