@@ -22,11 +22,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import struct
 
 __all__ = ["generate_server_seed", "hash_server_seed", "FairRNG", "WORD_SPACE"]
 
 WORD_SPACE = 2**32
 _WORD_BYTES = 4
+_UINT32 = struct.Struct(">I")  # a big-endian word, as next_uint32 reads it
 
 
 def generate_server_seed() -> str:
@@ -86,8 +88,14 @@ class FairRNG:
         if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= WORD_SPACE:
             raise ValueError(f"n must be an integer in 1..2**32, got {n!r}")
         limit = WORD_SPACE - WORD_SPACE % n
-        while True:
-            word = self.next_uint32()
+        while True:  # next_uint32 inlined: a spin draws once per reel
+            offset = self._offset
+            if offset >= len(self._block):
+                self._block = self._next_block()
+                offset = 0
+            self._offset = offset + _WORD_BYTES
+            self.words_used += 1
+            word = _UINT32.unpack_from(self._block, offset)[0]
             if word < limit:
                 return word % n
 
