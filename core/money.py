@@ -62,7 +62,8 @@ def in_column_range(value: Decimal) -> bool:
         return False
     if value.copy_abs() > MAX_AMOUNT:
         return False
-    return value == 0 or value.as_tuple().exponent >= -MONEY_DECIMAL_PLACES or \
+    # same_quantum: exponent -18 exactly, as every value read from a money column (as_tuple copies the digits).
+    return value == 0 or value.same_quantum(QUANTUM) or value.as_tuple().exponent >= -MONEY_DECIMAL_PLACES or \
         value == value.quantize(QUANTUM, context=_ROUNDING_CONTEXT)
 
 
@@ -128,9 +129,15 @@ def fraction_to_decimal(value: Fraction, *, places: int = MONEY_DECIMAL_PLACES) 
 def multiply_money(amount: Decimal, factor) -> Decimal:
     """amount × factor (a Fraction, int or Decimal), rounded down to 18 places: the house never pays a fraction
     of a unit more."""
-    factor = Fraction(factor)
+    if type(factor) is not Fraction:
+        factor = Fraction(factor)
+    if factor.numerator == 0 and amount.is_finite() and not amount.is_signed():
+        return _ZERO_PAID  # what the arithmetic below gives (most spins pay nothing)
     with localcontext(_ROUNDING_CONTEXT):
         return quantize_down(amount * Decimal(factor.numerator) / Decimal(factor.denominator))
+
+
+_ZERO_PAID = Decimal(0).quantize(QUANTUM)  # 0E-18
 
 
 def ratio(numerator: Decimal, denominator: Decimal, *, places: int) -> Decimal:
