@@ -20,6 +20,7 @@ from sessions_app.serializers import (
     BatchResultSerializer,
     SessionCreateInputSerializer,
     SessionOutputSerializer,
+    batch_actions,
     session_data,
 )
 
@@ -90,9 +91,7 @@ class SessionBatchActionApi(APIView):
             raise NotFound()
         # Counted from here, so the deadline covers waiting for the session lock as well.
         deadline = time.monotonic() + settings.SESSION_BATCH_DEADLINE_SECONDS
-        data = BatchInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
         results = services.session_act_batch(session_id=session_id, actor=policy.actor_of_request(request),
-                                             actions=data.validated_data["actions"], policy=policy_of(request),
+                                             actions=batch_actions(request.data), policy=policy_of(request),
                                              deadline=deadline)
         return Response({"results": results})

@@ -82,6 +82,19 @@ class BatchInputSerializer(serializers.Serializer):
                                     max_length=settings.SESSION_BATCH_MAX_ACTIONS)
 
 
+def batch_actions(data) -> list[dict]:
+    """The actions of a batch request as BatchInputSerializer validates them. A JSON body of 1-1000 objects is
+    already what it would return (a JSON object's keys are strings, the values are not validated here), so
+    only another body goes through the serializer (and its errors): ~10 µs less per action."""
+    actions = data.get("actions") if type(data) is dict else None
+    if type(actions) is list and 1 <= len(actions) <= settings.SESSION_BATCH_MAX_ACTIONS and all(
+            type(action) is dict for action in actions):
+        return actions
+    serializer = BatchInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["actions"]
+
+
 class BatchResultSerializer(serializers.Serializer):
     results = ActionResultSerializer(many=True)
 
