@@ -256,7 +256,7 @@ class _RowsInsert:
     def _build(cls, model: type[models.Model], connection) -> "_RowsInsert | None":
         opts = model._meta
         fields = [field for field in opts.concrete_fields if not field.generated and field is not opts.pk]
-        selects, encoders = [], []
+        selects, encoders, kinds = [], [], []
         for index, field in enumerate(fields):
             column_type = field.target_field if field.is_relation else field
             internal = column_type.get_internal_type()
@@ -264,27 +264,28 @@ class _RowsInsert:
                     internal == "JSONField" and field.encoder is not None):
                 return None
             encoders.append(_ENCODERS[internal](field, connection))
+            kinds.append(_ENCODERS[internal].__name__)
             if internal == "JSONField":
                 selects.append(f"NULLIF(batch_rows.r->{index}, 'null'::jsonb)")
             else:  # the base type: the column's own length and scale apply on assignment, as in any INSERT
                 selects.append(f"(batch_rows.r->>{index})::{field.db_type(connection).split('(')[0]}")
         quote = connection.ops.quote_name
-        return cls(model, fields, encoders, sql=(
+        return cls(model, fields, encoders, kinds, sql=(
             f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(field.column) for field in fields)}) "
             f"SELECT {', '.join(selects)} FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS batch_rows(r, n) "
             "ORDER BY batch_rows.n"))
 
-    def __init__(self, model, fields, encoders, *, sql: str) -> None:
+    def __init__(self, model, fields, encoders, kinds, *, sql: str) -> None:
         self.sql = sql
         self._attnames = [field.attname for field in fields]
-        self._encoders = encoders
+        self._columns = list(zip(kinds, encoders))
         # Fields that compute their value at save (auto_now_add timestamps): Django's pre_save, per row.
         self._pre_save = [(index, field) for index, field in enumerate(fields)
                           if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)]
         self._relations = [index for index, field in enumerate(fields) if field.is_relation]
 
     def rows(self, objs: list[models.Model], connection) -> list[list]:
-        attnames, encoders, pre_save, relations = self._attnames, self._encoders, self._pre_save, self._relations
+        attnames, pre_save, relations = self._attnames, self._pre_save, self._relations
         rows = []
         for obj in objs:
             values = obj.__dict__
@@ -294,8 +295,37 @@ class _RowsInsert:
                 row = [values[attname] for attname in attnames]
             for index, field in pre_save:
                 row[index] = field.pre_save(obj, True)
-            rows.append([encode(value) for encode, value in zip(encoders, row)])
-        return rows
+            rows.append(row)
+        columns = [_encoded_column(kind, encode, column) for (kind, encode), column in zip(self._columns, zip(*rows))]
+        return [list(row) for row in zip(*columns)]
+
+
+_NONE_TYPE = type(None)
+_PASS_TYPES = {"_integer": {int, _NONE_TYPE}, "_boolean": {bool, _NONE_TYPE}}
+
+
+def _encoded_column(kind: str, encode: Callable, column: tuple) -> Iterable:
+    """One column of the rows, encoded: what `encode` makes of each value, worked out for the whole column in C
+    when its values are of the column's usual type (most are passed as they are), else value by value."""
+    if kind == "_json":
+        return column
+    types = set(map(type, column))
+    if kind in _PASS_TYPES:
+        if types <= _PASS_TYPES[kind]:
+            return column
+    elif kind == "_text":
+        if all(value_type is _NONE_TYPE or issubclass(value_type, str) for value_type in types):
+            return column
+    elif kind == "_money":
+        if types == {Decimal} and all(map(Decimal.is_finite, column)):
+            return list(map(str, column))
+    elif kind == "_timestamp":
+        if types == {datetime.datetime} and None not in [value.tzinfo for value in column]:
+            return list(map(datetime.datetime.isoformat, column))
+    elif kind == "_float":
+        if types == {float} and all(map(math.isfinite, column)):
+            return column
+    return list(map(encode, column))
 
 
 class _Blueprint:
