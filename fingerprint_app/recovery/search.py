@@ -150,9 +150,11 @@ def _restarts(obs: ObservationSet, outcome: SearchOutcome) -> bool:
 
 def _try(obs: ObservationSet, outcome: SearchOutcome, wild: int, scatter: int, *,
          lines: tuple[tuple[int, ...], ...] | None = None, given: bool = False, restart: int = 0) -> bool:
-    if (wild >= 0 and wild == scatter) or any(
+    # a searched hypothesis is not searched twice; a given payline set always runs (the prefix
+    # fallback's structure usually has a wild and scatter the search already tried without it)
+    if (wild >= 0 and wild == scatter) or (not given and any(
             t["wild_id"] == wild and t["scatter_id"] == scatter and t["restart"] == restart and not t["given"]
-            for t in outcome.tried):
+            for t in outcome.tried)):
         return False
     fit = fit_lines(sym=obs.sym, y=obs.y, den=obs.den, wild=wild, scatter=scatter,
                     lines=list(lines) if lines is not None else None, restart=restart)

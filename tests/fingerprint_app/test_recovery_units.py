@@ -98,3 +98,22 @@ def test_grid_fit_pins_the_true_weights_and_refuses_close_calls():
     halfway = grid_fit(np.array([3050, 2450, 2000, 1500, 1000]), 100)   # 30.5/24.5: two candidates tie
     assert not halfway.pinned and len(halfway.confidence_set) >= 2
     assert not grid_fit(np.array([5, 5, 0, 0, 0]), 100).pinned        # ten cells say little
+
+
+def test_a_given_payline_set_is_tried_even_after_its_wild_and_scatter_were_searched():
+    """The monotone-in-data fallback hands the search the structure found on the first half with
+    the same wild and scatter the search has just tried: it must still run (random game 24 was
+    exact at 10,000 spins and not at 20,000 while it was skipped)."""
+    from fingerprint_app.recovery.search import SearchOutcome, _try
+    from games_app.engine import load_demo_games
+
+    from .recovery_kit import sample_set
+
+    game = load_demo_games()["fruit-low"]
+    obs = sample_set(game, 1_000, 7)
+    outcome = SearchOutcome(fit=fit_lines(sym=obs.sym, y=obs.y, den=obs.den, wild=-1, scatter=-1, lines=[[0] * 5]))
+    outcome.tried.append({"wild_id": -1, "scatter_id": -1, "lines": 1, "exact": False, "unexplained": 1,
+                          "given": False, "restart": 0})
+    assert not _try(obs, outcome, -1, -1)   # the same search again: skipped
+    assert _try(obs, outcome, -1, -1, lines=tuple(tuple(line) for line in game.paylines), given=True)
+    assert outcome.fit.exact and outcome.tried[-1]["given"]
