@@ -179,14 +179,22 @@ def _targeted_allowance(campaign: ProbeCampaign) -> tuple[int, str]:
 
 def _smallest_exact_prefix(observations: list, *, rtp: Fraction, equations: list) -> int:
     """The fewest uniform probe spins (on the EXACT_PREFIXES ladder) from which the model is
-    already exact with the same RTP, given the targeted ``equations`` the recovery used."""
-    for size in EXACT_PREFIXES:
+    already exact with the same RTP, given the targeted ``equations`` the recovery used.
+
+    Walked from the largest prefix down, stopping at the first that is not exact: recovery is
+    monotone in data (exact at n implies exact at every larger sample of the same engine, the
+    property test's claim), so no smaller prefix can be exact then. Small prefixes are the costly
+    ones (strip lengths still open widen the search), and a game exact only on the whole sample
+    costs one prefix recovery instead of five."""
+    needed = len(observations)
+    for size in reversed(EXACT_PREFIXES):
         if size >= len(observations):
-            break
+            continue
         prefix = recover_model(observations=observations[:size], targeted=equations)
-        if str(prefix.status) == "exact" and prefix.rtp == rtp:
-            return size
-    return len(observations)
+        if str(prefix.status) != "exact" or prefix.rtp != rtp:
+            break
+        needed = size
+    return needed
 
 
 def _recovery_fields(result) -> dict:
