@@ -1,8 +1,9 @@
 import json
 import threading
+from contextlib import contextmanager
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from games_app.casino.audit import audit_all_channels
@@ -147,3 +148,34 @@ def run_in_threads(worker, count: int, *, join_timeout: float = 180) -> list:
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     assert not errors, errors
     return results
+
+
+@contextmanager
+def held_transaction(work, *, timeout: float = 30):
+    """Run work() in a transaction of another thread (its own connection) and keep that transaction open
+    while the block runs: what work() locked or wrote stays locked and uncommitted until the block ends.
+    Yields what work() returned; fails the test if the thread raised or hung."""
+    ready, release, outcome = threading.Event(), threading.Event(), {}
+
+    def holder():
+        try:
+            with transaction.atomic():
+                outcome["value"] = work()
+                ready.set()
+                assert release.wait(timeout=timeout)
+        except Exception as exc:  # reported below
+            outcome["error"] = repr(exc)
+            ready.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    try:
+        assert ready.wait(timeout=timeout) and "error" not in outcome, outcome.get("error", "work() hung")
+        yield outcome["value"]
+    finally:
+        release.set()
+        thread.join(timeout=timeout)
+    assert not thread.is_alive(), "the holding thread hung"
+    assert "error" not in outcome, outcome["error"]

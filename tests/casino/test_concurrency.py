@@ -1,5 +1,4 @@
 """Real threads against one channel (PostgreSQL row locks)."""
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
@@ -7,13 +6,12 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
 
 from games_app.casino.models import CasinoChannel, CasinoCommit, CasinoLottoTicket, CasinoRound
 from games_app.casino.services import commits_expire_stale
-from tests.casino.conftest import A2A, ADDRESS, assert_conserved, run_in_threads
+from tests.casino.conftest import A2A, ADDRESS, assert_conserved, held_transaction, run_in_threads
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -80,27 +78,10 @@ def test_the_expiry_job_skips_a_channel_a_player_holds_and_expires_its_commit_la
     A2A(Client()).open()
     A2A(Client()).ok("slots_commit", stealthAddress=ADDRESS, betAmount="0.001")
     later = timezone.now() + timedelta(hours=1)
-    holding, release = threading.Event(), threading.Event()
-
-    def player():
-        try:
-            with transaction.atomic():
-                CasinoChannel.objects.select_for_update().get()
-                holding.set()
-                assert release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=player)
-    thread.start()
-    try:
-        assert holding.wait(timeout=30)
+    with held_transaction(lambda: CasinoChannel.objects.select_for_update().get()):
         started = time.monotonic()
         assert commits_expire_stale(now=later) == 0
         assert time.monotonic() - started < 5 and CasinoCommit.objects.get().status == "pending"
-    finally:
-        release.set()
-        thread.join(timeout=30)
     assert commits_expire_stale(now=later) == 1
     assert CasinoCommit.objects.get().status == "expired"
     assert CasinoChannel.objects.values_list("reserved_agent", "reserved_casino").get() == (0, 0)

@@ -1,17 +1,15 @@
 """Game stats: no round writes a shared row; a beat task folds settled rounds into one row per game,
 and a read adds the rounds past the fold, so the totals are exact before, during and after a fold."""
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
 from django.utils import timezone
 
 from games_app.casino.models import CasinoChannel, CasinoGameStats, CasinoRound
 from games_app.casino.selectors import game_totals
 from games_app.casino.services import game_stats_roll_up
-from tests.casino.conftest import ADDRESS, OTHER_ADDRESS
+from tests.casino.conftest import ADDRESS, OTHER_ADDRESS, held_transaction
 
 FOLD_WAIT_SECONDS = 20  # a fold waits for every older transaction on the server to end (other databases' too)
 
@@ -39,35 +37,20 @@ def test_a_fold_keeps_the_totals_exact_and_never_passes_a_round_whose_transactio
     a transactional test costs seconds of table truncation.)"""
     a2a.open()
     a2a.open(address=OTHER_ADDRESS)
-    inserted, release = threading.Event(), threading.Event()
-    in_flight = {}
 
     def slow_reveal():
-        try:
-            with transaction.atomic():
-                channel = CasinoChannel.objects.select_for_update().get(agent_address=OTHER_ADDRESS.lower())
-                CasinoChannel.objects.filter(pk=channel.pk).update(nonce=1, games_played=1)  # as _apply_round does
-                in_flight["id"] = CasinoRound.objects.create(
-                    channel=channel, game="coinflip", nonce=1, bet_amount=Decimal("0"), payout=Decimal("0"),
-                    agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance,
-                    created_at=timezone.now()).pk
-                inserted.set()
-                assert release.wait(timeout=30)
-        finally:
-            connection.close()
+        channel = CasinoChannel.objects.select_for_update().get(agent_address=OTHER_ADDRESS.lower())
+        CasinoChannel.objects.filter(pk=channel.pk).update(nonce=1, games_played=1)  # as _apply_round does
+        return CasinoRound.objects.create(
+            channel=channel, game="coinflip", nonce=1, bet_amount=Decimal("0"), payout=Decimal("0"),
+            agent_balance_after=channel.agent_balance, casino_balance_after=channel.casino_balance,
+            created_at=timezone.now()).pk
 
-    thread = threading.Thread(target=slow_reveal)
-    thread.start()
-    try:
-        assert inserted.wait(timeout=30)
+    with held_transaction(slow_reveal) as in_flight_id:
         _play(a2a, ADDRESS, 2)                    # committed rounds with ids after the in-flight one
         for _ in range(3):
             game_stats_roll_up()
-        assert CasinoGameStats.objects.get(game="coinflip").through_round_id < in_flight["id"]
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert not thread.is_alive()
+        assert CasinoGameStats.objects.get(game="coinflip").through_round_id < in_flight_id
     expected = game_totals()
     assert expected["coinflip"].rounds == 3 == CasinoRound.objects.filter(game="coinflip").count()
     _fold_until(CasinoRound.objects.latest("pk").pk)
