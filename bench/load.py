@@ -113,20 +113,39 @@ def playing_session(port: int, fx: dict) -> int:
     return session_id
 
 
-def start_gunicorn(*, port: int, env: dict, workers: int | None, worker_class: str | None, threads: int | None,
-                   code_root: Path,
-                   log_path: Path) -> subprocess.Popen:
+def server_command(*, server: str, port: int, workers: int | None, worker_class: str | None,
+                   threads: int | None) -> list[str]:
+    """The command line of the WSGI server under test (same worker and thread counts for every kind)."""
+    bin_dir = Path(PYTHON).parent
+    if server == "gunicorn":
+        options = [f"--{name}={value}" for name, value in (("workers", workers), ("worker-class", worker_class),
+                                                           ("threads", threads)) if value is not None]
+        return [str(bin_dir / "gunicorn"), "casino_project.wsgi:application", "--bind", f"127.0.0.1:{port}",
+                *options, "--config", "casino_project/gunicorn.conf.py"]
+    workers, threads = workers or os.cpu_count(), threads or 4
+    if server == "uwsgi-router":
+        return [str(bin_dir / "uwsgi"), "--http", f"127.0.0.1:{port}", "--http-keepalive", "--module",
+                "casino_project.wsgi:application", "--master", "--processes", str(workers), "--threads", str(threads),
+                "--need-app", "--die-on-term", "--disable-logging", "--listen", "128"]
+    if server == "uwsgi":
+        return [str(bin_dir / "uwsgi"), "--http11-socket", f"127.0.0.1:{port}", "--module",
+                "casino_project.wsgi:application", "--master", "--processes", str(workers), "--threads", str(threads),
+                "--need-app", "--die-on-term", "--disable-logging", "--so-keepalive", "--listen", "128"]
+    return [str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "--log-level", "warning",
+            "casino_project.wsgi:application"]
+
+
+def start_server(*, server: str, port: int, env: dict, workers: int | None, worker_class: str | None,
+                 threads: int | None, code_root: Path, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "ab")
-    options = [f"--{name}={value}" for name, value in (("workers", workers), ("worker-class", worker_class),
-                                                       ("threads", threads)) if value is not None]
     process = subprocess.Popen(
-        [str(Path(PYTHON).with_name("gunicorn")), "casino_project.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         *options, "--config", "casino_project/gunicorn.conf.py"],
+        server_command(server=server, port=port, workers=workers, worker_class=worker_class, threads=threads),
         cwd=code_root, env=env, stdout=log, stderr=log, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited early; see {log_path}")
+            raise SystemExit(f"{server} exited early; see {log_path}")
         try:
             status, _ = request(port, "GET", "/health/ready")
             if status == 200:
@@ -135,7 +154,7 @@ def start_gunicorn(*, port: int, env: dict, workers: int | None, worker_class: s
             pass
         time.sleep(0.2)
     stop(process)
-    raise SystemExit(f"gunicorn did not become ready; see {log_path}")
+    raise SystemExit(f"{server} did not become ready; see {log_path}")
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -428,6 +447,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=20, help="duration of each scenario")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--server", choices=("gunicorn", "uwsgi", "uwsgi-router", "granian"), default="gunicorn",
+                        help="the WSGI server under test (uwsgi and granian: same --workers and --threads)")
     parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (one per core)")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), help="default: gunicorn.conf.py's (gthread)")
     parser.add_argument("--threads", type=int, help="threads per gthread worker (default: gunicorn.conf.py's, 4)")
@@ -459,7 +480,7 @@ def main() -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     sys.path.insert(0, str(code_root))
     os.chdir(code_root)  # Celery's loader puts the working directory first on sys.path when Django starts
-    server_kind = (f"gunicorn --workers {args.workers or 'default'} --worker-class {args.worker_class or 'default'} "
+    server_kind = (f"{args.server} --workers {args.workers or 'default'} --worker-class {args.worker_class or 'default'} "
                    f"--threads {args.threads or 'default'}")
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, load average {os.getloadavg()[0]:.1f}; code {code_root}; "
           f"database {urlsplit(args.database_url).path[1:]}, {server_kind}, {args.clients} clients, "
@@ -471,9 +492,9 @@ def main() -> None:
     fixtures = create_fixtures(args.clients)
 
     port = free_port()
-    log_path = Path("/tmp") / f"bench-gunicorn-{port}.log"
-    server = start_gunicorn(port=port, env=env, workers=args.workers, worker_class=args.worker_class,
-                            threads=args.threads, code_root=code_root, log_path=log_path)
+    log_path = Path("/tmp") / f"bench-{args.server}-{port}.log"
+    server = start_server(server=args.server, port=port, env=env, workers=args.workers, worker_class=args.worker_class,
+                          threads=args.threads, code_root=code_root, log_path=log_path)
     rows = []
     try:
         for fx in fixtures:

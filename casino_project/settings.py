@@ -111,6 +111,14 @@ else:
                              "NAME": os.environ.get("EMBEDDED_POSTGRES_DB", "agent_royale"), "USER": "postgres",
                              "PASSWORD": "", "CONN_MAX_AGE": DB_CONN_MAX_AGE}}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Parameters go to PostgreSQL apart from the SQL (server-side binding), and a statement a connection has run
+# DB_PREPARE_THRESHOLD times is prepared: PostgreSQL stops parsing and planning the hot path's few statements
+# on every request (about half its CPU per spin, bench/RESULTS.md). A pooler in transaction mode that cannot
+# keep prepared statements (PgBouncer before 1.21, or without max_prepared_statements) needs it off: set
+# DB_PREPARE_THRESHOLD to an empty string.
+DB_PREPARE_THRESHOLD = os.environ.get("DB_PREPARE_THRESHOLD", "5").strip()
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    {"server_side_binding": True, "prepare_threshold": int(DB_PREPARE_THRESHOLD) if DB_PREPARE_THRESHOLD else None})
 # ... and only on a connection idle longer than this: a busy one skips the per-request SELECT 1 (core/postgresql).
 DB_HEALTH_CHECK_IDLE_SECONDS = float(os.environ.get("DB_HEALTH_CHECK_IDLE_SECONDS", "5"))
 

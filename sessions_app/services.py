@@ -276,8 +276,18 @@ def _prepare(session: GameplaySession) -> GameplaySession:
     return session
 
 
+# A spin changes some of these and leaves others (a loss after a loss keeps last_payout): writing them all
+# whenever the nonce moves gives every spin the same statement text, which the connection then runs prepared.
+_SPIN_COLUMNS = frozenset({"nonce", "steps", "total_spins", "total_wagered", "total_fees", "total_payout",
+                           "total_reward", "last_multiplier", "last_payout"})
+
+
 def _save(session: GameplaySession, writes: WriteBatch) -> None:
-    writes.update(session, changed_fields(session, session.loaded_values))
+    changed = changed_fields(session, session.loaded_values)
+    if "nonce" in changed:
+        changed = [field.attname for field in GameplaySession._meta.concrete_fields
+                   if field.attname in _SPIN_COLUMNS or field.attname in changed]
+    writes.update(session, changed)
 
 
 @exact_money

@@ -226,6 +226,8 @@ def _event(*, kind: str, channel: CasinoChannel | None, agent_address: str = "",
                                kind=kind, payload=payload or {}, request_id=request_id or get_request_id())
 
 
+# Parameters are bound server-side (settings.DB_PREPARE_THRESHOLD), and PostgreSQL takes at most 65,535 per statement.
+_IDS_PER_STATEMENT = 10_000
 _RESERVATION_FIELDS = ["reserved_agent", "reserved_casino", "open_lotto_tickets", "updated_at"]
 
 
@@ -664,8 +666,9 @@ def lotto_settle_channel(*, channel_id: int, draw: CasinoLottoDraw, now: datetim
             ticket.save(update_fields=["status", "payout", "settled_at"])
             _event(kind="lotto_win", channel=channel, payload={"ticketId": ticket.pk, "drawId": draw.pk,
                                                               "payout": _money(payout), "nonce": channel.nonce})
-        if losers:
-            CasinoLottoTicket.objects.filter(pk__in=losers).update(status=CasinoLottoTicket.Status.LOST, settled_at=now)
+        for start in range(0, len(losers), _IDS_PER_STATEMENT):
+            CasinoLottoTicket.objects.filter(pk__in=losers[start:start + _IDS_PER_STATEMENT]).update(
+                status=CasinoLottoTicket.Status.LOST, settled_at=now)
         if tickets:
             channel.save(update_fields=_RESERVATION_FIELDS)
         _assert_invariants(channel=channel, expected_nonce=old_nonce + rounds)

@@ -122,3 +122,24 @@ def test_spins_and_wallet_first_writers_do_not_deadlock(agent_client, new_sessio
     assert session.nonce == 135
     assert wallet.balance == LedgerEntry.objects.filter(wallet=wallet).aggregate(total=Sum("amount"))["total"]
     assert wallet.balance == Decimal("100") + session.net + 2 * 15 * Decimal("0.5")
+
+
+def test_the_spin_statements_are_prepared_after_a_few_runs_on_a_connection(agent_client, new_session, settings):
+    """Server-side binding with DB_PREPARE_THRESHOLD (default 5): from the threshold on, PostgreSQL runs the
+    token lookup, the lock and the write of a spin as prepared statements (no parse and plan per request)."""
+    assert settings.DATABASES["default"]["OPTIONS"]["server_side_binding"] is True
+    threshold = settings.DATABASES["default"]["OPTIONS"]["prepare_threshold"]
+    assert threshold == 5
+    session_id = playing_session(agent_client, new_session, **FEE)
+    for _ in range(threshold + 1):
+        assert act(agent_client, session_id, type="spin").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert any("FOR UPDATE" in statement and "sessions_app_gameplaysession" in statement for statement in prepared)
+    assert any('"core_apitoken"."prefix" = $1' in statement for statement in prepared)
+    assert any(statement.startswith("WITH w0 AS (INSERT INTO") for statement in prepared), prepared
+    # Nothing bound client-side: the values are parameters, not literals in the statement.
+    assert not any("session:" in statement for statement in prepared)
+    spins = SessionSpin.objects.filter(session_id=session_id).count()
+    assert spins == threshold + 1
