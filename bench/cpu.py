@@ -24,6 +24,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -39,6 +40,9 @@ def measure(rounds: int, batch: int, profile: str | None = None, tracing: list[f
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DEBUG", "false")
     os.environ.setdefault("RATELIMIT_ENABLE", "true")
+    # As under gunicorn (gunicorn.conf.py): metrics in prometheus_client's multiprocess mode, where every counter
+    # and histogram update is also written to a shared file, so the figures include what that costs.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="cpu-prometheus-"))
     import django
 
     django.setup()

@@ -4,17 +4,22 @@ from django.urls import include, path, re_path
 from core import views as core_views
 from core.docs import DocsView, RedocView, SchemaView
 
+# Django tries patterns in order and records every miss, so the routes agents call in loops (gameplay
+# actions, the A2A endpoint) come first: resolving a spin's URL was ~4% of its server CPU behind the others.
+# No two includes share a route, so the order changes no match.
 api_patterns = [
+    path("", include("sessions_app.urls")),
     path("", include("core.api_urls")),
     path("", include("wallet_app.urls")),
     path("", include("games_app.urls")),
-    path("", include("sessions_app.urls")),
     path("", include("fingerprint_app.urls")),
     path("", include("rl_app.urls")),
     path("", include("operator_console.api_urls")),
 ]
 
 urlpatterns = [
+    re_path(r"^api/(?P<version>v1|v2)/", include(api_patterns)),  # the schema routes below are not in it
+    path("", include("games_app.casino.urls")),
     path("", core_views.landing, name="landing"),
     re_path(r"^health/?$", core_views.health, name="health"),
     re_path(r"^health/ready/?$", core_views.health_ready, name="health-ready"),
@@ -24,8 +29,6 @@ urlpatterns = [
     re_path(r"^api/docs/?$", DocsView.as_view(url_name="schema-v1"), name="api-docs"),
     re_path(r"^api/redoc/?$", RedocView.as_view(url_name="schema-v1"), name="api-redoc"),
     path("", include("games_app.public_urls")),
-    path("", include("games_app.casino.urls")),
-    re_path(r"^api/(?P<version>v1|v2)/", include(api_patterns)),
     path("admin/console/", include("operator_console.urls")),
     path("admin/", admin.site.urls),
 ]
