@@ -449,9 +449,9 @@ def main() -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--server", choices=("gunicorn", "uwsgi", "uwsgi-router", "granian"), default="gunicorn",
                         help="the WSGI server under test (uwsgi and granian: same --workers and --threads)")
-    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (one per core)")
+    parser.add_argument("--workers", type=int, help="default: gunicorn.conf.py's (two per core)")
     parser.add_argument("--worker-class", choices=("sync", "gthread"), help="default: gunicorn.conf.py's (gthread)")
-    parser.add_argument("--threads", type=int, help="threads per gthread worker (default: gunicorn.conf.py's, 4)")
+    parser.add_argument("--threads", type=int, help="threads per gthread worker (default: gunicorn.conf.py's, 2)")
     parser.add_argument("--batch-size", type=int, default=100, help="spins per v2 batch request (1-1000)")
     parser.add_argument("--code-root", type=Path, default=ROOT,
                         help="the checkout whose code gunicorn serves and migrates (default: this one)")

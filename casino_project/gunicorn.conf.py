@@ -19,12 +19,14 @@ import tempfile
 from pathlib import Path
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-# Chosen by measurement (bench/RESULTS.md, "Issue 17"): on 2 cores, one gthread worker per core with 4
-# threads served 1.4-1.5x the spins of 2 x cores + 1 sync workers (a request spends most of its time
-# waiting on PostgreSQL and Redis; threads overlap those waits without a process per request).
-workers = int(os.environ.get("GUNICORN_WORKERS", str(multiprocessing.cpu_count())))
+# Chosen by measurement (bench/RESULTS.md, "Issue 17"): on 2 cores, 2 gthread workers per core with 2 threads
+# each served v1 spins at 1.2-1.3x the rate of 1 worker per core with 4 threads (the same 8 requests in flight).
+# With one process per core the host's CPU was ~80% busy at full load: while a process's threads wait on
+# PostgreSQL or Redis, only one of them can run Python at a time, and a core idles. Threads overlap those waits
+# without a process per request. Each thread holds one PostgreSQL connection: workers x threads per instance.
+workers = int(os.environ.get("GUNICORN_WORKERS", str(2 * multiprocessing.cpu_count())))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 # Seconds an idle HTTP/1.1 connection stays open for the client's next request (gthread keeps idle connections
 # in its poller, not in a thread, so waiting is cheap; sync workers close after every response). An agent in a
 # loop then pays no TCP set-up per request.
