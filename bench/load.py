@@ -10,7 +10,8 @@ What it does (everything on 127.0.0.1, every loop bounded by --seconds):
 2. creates one agent token per client (rate limit raised so the bench measures the API, not the
    limiter), a funded wallet (cost_per_spin 0.01, so every spin writes stake + fee ledger rows),
    and a funded A2A channel;
-3. starts gunicorn (gunicorn.conf.py's defaults, or --workers, --worker-class, --threads) with
+3. starts gunicorn (gunicorn.conf.py's defaults, or --workers, --worker-class, --threads; --server uwsgi,
+   uwsgi-router or granian: that server, installed by hand, with the same workers and threads) with
    REDIS_URL pointing at a Redis DB number, so the per-token rate limit and the idempotency locks
    live in the shared cache as in production; then, over HTTP, a playing session per client for v1
    single spins and one for v2 batches (so the same script drives checkouts whose services differ);
@@ -122,11 +123,17 @@ def server_command(*, server: str, port: int, workers: int | None, worker_class:
                                                            ("threads", threads)) if value is not None]
         return [str(bin_dir / "gunicorn"), "casino_project.wsgi:application", "--bind", f"127.0.0.1:{port}",
                 *options, "--config", "casino_project/gunicorn.conf.py"]
-    workers, threads = workers or os.cpu_count(), threads or 4
+    # Not requirements: installed by hand for a comparison (pip install pyuwsgi==2.0.30.post1 granian==2.8.7).
+    if not (bin_dir / server.split("-")[0]).exists():
+        raise SystemExit(f"{server} is not installed in {bin_dir}")
+    workers, threads = workers or 2 * os.cpu_count(), threads or 2
+    # uWSGI's own HTTP router process in front of the workers (keep-alive handled in C, off the workers).
     if server == "uwsgi-router":
         return [str(bin_dir / "uwsgi"), "--http", f"127.0.0.1:{port}", "--http-keepalive", "--module",
                 "casino_project.wsgi:application", "--master", "--processes", str(workers), "--threads", str(threads),
                 "--need-app", "--die-on-term", "--disable-logging", "--listen", "128"]
+    # --http11-socket: each worker thread parses HTTP itself, but keeps a kept-alive connection to itself until
+    # the socket timeout (4 s), so more clients than threads wait: measured, not a production option.
     if server == "uwsgi":
         return [str(bin_dir / "uwsgi"), "--http11-socket", f"127.0.0.1:{port}", "--module",
                 "casino_project.wsgi:application", "--master", "--processes", str(workers), "--threads", str(threads),
