@@ -1,14 +1,14 @@
 """Money and rates in the console as people read them. Django shows a NUMERIC(38,18) column with all
 18 decimals ("0.100000000000000000"); every admin that mixes in `ConsoleDisplayMixin` shows its
 money columns as entered, with thousands separators ("1,234.5"), integer counters with separators
-("20,000"), and the fields named in `percent_fields` (RTPs stored as fractions) as percentages, in
+("20,000"), floats (RL rewards) to 12 significant digits, and the fields named in `percent_fields` (RTPs stored as fractions) as percentages, in
 lists and on read-only detail pages alike. Sorting by those columns still sorts by the stored value."""
 from decimal import Decimal
 
 from django.contrib import admin
 from django.db import models
 
-from core.formatting import count_text, money_text, percent_text
+from core.formatting import count_text, float_text, money_text, percent_text
 from core.money import MONEY_DECIMAL_PLACES
 
 _SUFFIX = "_shown"
@@ -50,6 +50,8 @@ class ConsoleDisplayMixin:
                 shown[field.name] = _column(field, percent_text)
             elif _is_count(field):
                 shown[field.name] = _column(field, count_text)
+            elif isinstance(field, models.FloatField):
+                shown[field.name] = _column(field, float_text)
         for column in shown.values():
             setattr(self, column.__name__, column)
         readonly = set(self.readonly_fields)
@@ -68,6 +70,13 @@ class ConsoleDisplayMixin:
     def get_readonly_fields(self, request, obj=None):
         # Subclasses that build their read-only list at request time still get the formatted columns.
         return self._swap(super().get_readonly_fields(request, obj), everywhere=True)
+
+    def get_exclude(self, request, obj=None):
+        # A read-only field shown formatted is under its formatted name in readonly_fields; under its own name
+        # it would otherwise come back as an input on the form (a change page could then edit a session's totals).
+        readonly = set(self.get_readonly_fields(request, obj))
+        formatted_readonly = [name for name, shown in self._shown.items() if shown in readonly]
+        return [*(super().get_exclude(request, obj) or ()), *formatted_readonly]
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)

@@ -31,3 +31,9 @@ def percent_text(rate: Decimal | None, *, places: int = 2) -> str:
 
 def count_text(value: int | None) -> str:
     return EMPTY if value is None else f"{value:,}"
+
+
+def float_text(value: float | None) -> str:
+    """A float (an RL reward total) to 12 significant digits, so the error of a binary sum does not show:
+    0.1 + 0.2 reads "0.3", not "0.30000000000000004". Display only: the stored float is unchanged."""
+    return EMPTY if value is None else f"{value:.12g}"

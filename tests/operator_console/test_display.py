@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from operator_console.charts import house_edge_svg
-from core.formatting import money_text, percent_text
+from core.formatting import float_text, money_text, percent_text
 from operator_console.selectors import EDGE_MIN_ROUNDS, GameEdge
 from wallet_app import services as wallet_services
 
@@ -116,3 +116,39 @@ def test_house_edge_chart_greys_a_one_round_game_and_keeps_the_scale():
     assert "(low sample)" not in svg.split("fruit")[1]
     # The scale follows the trustworthy values (5% expected), not the -400% of one round.
     assert ">5.0%<" in svg and "400%<" not in svg.replace("-400.00%", "")
+
+
+def test_admin_shows_a_reward_total_without_binary_noise(root_client, world):
+    from sessions_app.models import GameplaySession
+
+    session = GameplaySession.objects.order_by("pk").last()
+    GameplaySession.objects.filter(pk=session.pk).update(total_reward=0.1 + 0.2)  # 0.30000000000000004
+    page = root_client.get(reverse("admin:sessions_app_gameplaysession_change", args=[session.pk])).content.decode()
+    assert '<div class="readonly">0.3</div>' in page
+    assert "0.30000000000000004" not in page
+    assert float_text(-1.01 + 5.6) == "4.59" and float_text(None) == "-" and float_text(1e-20) == "1e-20"
+
+
+def _inputs(page: str) -> list[str]:
+    import re
+
+    return [name for name in re.findall(r'<(?:input|select|textarea)[^>]*name="([^"]+)"', page)
+            if name not in ("csrfmiddlewaretoken", "_save", "_continue", "_addanother") and "-" not in name]
+
+
+@pytest.mark.parametrize("model_path", ["sessions_app.GameplaySession", "casino.CasinoCommit"])
+def test_formatted_read_only_fields_are_not_inputs_even_for_a_superuser(root_client, world, model_path):
+    """A read-only money or count field is shown formatted under another name; under its own name it used to come
+    back as an input, so a superuser's change page could edit a session's bet, nonce and totals (or a commit's
+    bet) outside every service, ledger and invariant."""
+    from django.apps import apps
+
+    model = apps.get_model(model_path)
+    obj = model._default_manager.order_by("pk").last()
+    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_change", args=[obj.pk])
+    assert _inputs(root_client.get(url).content.decode()) == []
+    before = {field.attname: getattr(obj, field.attname) for field in model._meta.concrete_fields}
+    field = "nonce" if model_path.endswith("Session") else "bet_amount"
+    root_client.post(url, {field: "999", "_save": "Save"})
+    obj.refresh_from_db()
+    assert {field.attname: getattr(obj, field.attname) for field in model._meta.concrete_fields} == before
