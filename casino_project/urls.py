@@ -5,7 +5,7 @@ from core import views as core_views
 from core.docs import DocsView, RedocView, SchemaView
 
 # Django tries patterns in order and records every miss, so the routes agents call in loops (gameplay
-# actions, the A2A endpoint) come first: resolving a spin's URL was ~4% of its server CPU behind the others.
+# actions, the A2A endpoint) come first: resolving a spin's URL took 50 us behind the others, 23 us first.
 # No two includes share a route, so the order changes no match.
 api_patterns = [
     path("", include("sessions_app.urls")),

@@ -1,8 +1,9 @@
 """Money and rates in the console as people read them. Django shows a NUMERIC(38,18) column with all
 18 decimals ("0.100000000000000000"); every admin that mixes in `ConsoleDisplayMixin` shows its
 money columns as entered, with thousands separators ("1,234.5"), integer counters with separators
-("20,000"), floats (RL rewards) to 12 significant digits, and the fields named in `percent_fields` (RTPs stored as fractions) as percentages, in
-lists and on read-only detail pages alike. Sorting by those columns still sorts by the stored value."""
+("20,000"), floats (RL rewards) to 12 significant digits, and the fields named in `percent_fields`
+(RTPs stored as fractions) as percentages, in lists and on read-only detail pages alike. Sorting by
+those columns still sorts by the stored value. Read-only fields shown formatted are left out of the form."""
 from decimal import Decimal
 
 from django.contrib import admin

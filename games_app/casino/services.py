@@ -226,7 +226,7 @@ def _event(*, kind: str, channel: CasinoChannel | None, agent_address: str = "",
                                kind=kind, payload=payload or {}, request_id=request_id or get_request_id())
 
 
-# Parameters are bound server-side (settings.DB_PREPARE_THRESHOLD), and PostgreSQL takes at most 65,535 per statement.
+# Parameters are bound server-side (casino_project/settings.py): PostgreSQL takes at most 65,535 per statement.
 _IDS_PER_STATEMENT = 10_000
 _RESERVATION_FIELDS = ["reserved_agent", "reserved_casino", "open_lotto_tickets", "updated_at"]
 
